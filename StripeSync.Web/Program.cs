@@ -1,4 +1,12 @@
+using StripeSync.Web.Setup;
+
+// One executable, three roles: `--role all` (default) serves the UI and runs jobs; `web` only serves;
+// `worker` only runs jobs against the shared PostgreSQL database.
 var builder = WebApplication.CreateBuilder(args);
+builder.AddStripeSync();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+await app.PrepareDatabaseAsync();
+app.MapStripeSync();
+
 await app.RunAsync();

@@ -1,0 +1,94 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace StripeSync.Core.Persistence;
+
+public static class DatabaseSetup
+{
+    /// <summary>
+    /// Registers the provider's context behind <see cref="AppDbContext"/>, both as a factory (one context per
+    /// operation, what Blazor circuits and jobs use) and scoped (what ASP.NET Core Identity's stores want).
+    /// </summary>
+    public static IServiceCollection AddStripeSyncDatabase(this IServiceCollection services, DatabaseOptions options)
+    {
+        switch (options.Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                var sqlite = PrepareSqlite(options.ConnectionString);
+                services.AddDbContextFactory<SqliteAppDbContext>(o => Configure(o, DatabaseProvider.Sqlite, sqlite));
+                services.AddSingleton<IDbContextFactory<AppDbContext>>(sp =>
+                    new Upcast<SqliteAppDbContext>(sp.GetRequiredService<IDbContextFactory<SqliteAppDbContext>>()));
+                break;
+            case DatabaseProvider.Postgres:
+                services.AddDbContextFactory<PostgresAppDbContext>(o => Configure(o, DatabaseProvider.Postgres, options.ConnectionString));
+                services.AddSingleton<IDbContextFactory<AppDbContext>>(sp =>
+                    new Upcast<PostgresAppDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAppDbContext>>()));
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(options), options.Provider, "Unknown database provider.");
+        }
+
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
+        return services;
+    }
+
+    /// <summary>Brings the database to the latest migration; creates it (and for SQLite its folder) if missing.</summary>
+    public static async Task MigrateAsync(IDbContextFactory<AppDbContext> factory, CancellationToken ct)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        await db.Database.MigrateAsync(ct);
+    }
+
+    internal static void Configure(DbContextOptionsBuilder builder, DatabaseProvider provider, string connectionString)
+    {
+        _ = provider switch
+        {
+            DatabaseProvider.Sqlite => builder.UseSqlite(connectionString, o => o.MigrationsHistoryTable("__ef_migrations")),
+            _ => builder.UseNpgsql(connectionString, o => o.MigrationsHistoryTable("__ef_migrations")),
+        };
+    }
+
+    /// <summary>Makes the SQLite file's folder exist, so the default <c>data/</c> path works on a fresh clone.</summary>
+    private static string PrepareSqlite(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+            if (!string.IsNullOrEmpty(folder))
+            {
+                Directory.CreateDirectory(folder);
+            }
+        }
+
+        return connectionString;
+    }
+
+    private sealed class Upcast<T>(IDbContextFactory<T> inner) : IDbContextFactory<AppDbContext> where T : AppDbContext
+    {
+        public AppDbContext CreateDbContext() => inner.CreateDbContext();
+    }
+}
+
+/// <summary>Lets <c>dotnet ef migrations add … --context SqliteAppDbContext</c> build the context without the web host.</summary>
+internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteAppDbContext>
+{
+    public SqliteAppDbContext CreateDbContext(string[] args)
+    {
+        var builder = new DbContextOptionsBuilder<SqliteAppDbContext>();
+        DatabaseSetup.Configure(builder, DatabaseProvider.Sqlite, "Data Source=design.db");
+        return new SqliteAppDbContext(builder.Options);
+    }
+}
+
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresAppDbContext>
+{
+    public PostgresAppDbContext CreateDbContext(string[] args)
+    {
+        var builder = new DbContextOptionsBuilder<PostgresAppDbContext>();
+        DatabaseSetup.Configure(builder, DatabaseProvider.Postgres, "Host=localhost;Database=design");
+        return new PostgresAppDbContext(builder.Options);
+    }
+}

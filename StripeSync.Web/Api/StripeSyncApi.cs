@@ -1,0 +1,38 @@
+using StripeSync.Web.Setup;
+
+namespace StripeSync.Web.Api;
+
+public static class StripeSyncApi
+{
+    /// <summary>Everything under <c>/api/v1</c> authenticates with an API key; each feature maps its own group.</summary>
+    public static void MapStripeSyncApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").RequireAuthorization(AuthSetup.ApiPolicy).DisableAntiforgery();
+        api.MapStatusApi();
+        api.MapUsersApi();
+    }
+}
+
+/// <summary>A page of a list, as every list endpoint returns it.</summary>
+public sealed record Paged<T>(IReadOnlyList<T> Items, int Total);
+
+/// <summary><c>?page=1&amp;pageSize=50</c>, at most 500 a page.</summary>
+public sealed record Paging(int Page, int PageSize)
+{
+    public const int MaxPageSize = 500;
+
+    public static bool TryRead(int? page, int? pageSize, out Paging paging, out string error)
+    {
+        paging = new Paging(page ?? 1, pageSize ?? 50);
+        error = paging switch
+        {
+            { Page: < 1 } => "page starts at 1.",
+            { PageSize: < 1 or > MaxPageSize } => $"pageSize must be between 1 and {MaxPageSize}.",
+            _ => "",
+        };
+        return error.Length == 0;
+    }
+
+    public Paged<T> Apply<T>(IReadOnlyCollection<T> all) =>
+        new([.. all.Skip((Page - 1) * PageSize).Take(PageSize)], all.Count);
+}
