@@ -10,6 +10,10 @@ public static class StripeSyncApi
         var api = app.MapGroup("/api/v1").RequireAuthorization(AuthSetup.ApiPolicy).DisableAntiforgery();
         api.MapStatusApi();
         api.MapUsersApi();
+        api.MapFallback("{**path}", () => TypedResults.Problem(
+                "There is no such API endpoint; the OpenAPI document at /openapi/v1.json lists them all.",
+                statusCode: StatusCodes.Status404NotFound, title: "Not found"))
+            .ExcludeFromDescription();
     }
 }
 

@@ -73,6 +73,12 @@ public static class AuthSetup
     private static Task RedirectOrStatus(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
     {
         var path = context.Request.Path;
+        if (context.Response.HasStarted)
+        {
+            // Another scheme (the API key's) has already answered this challenge.
+            return Task.CompletedTask;
+        }
+
         if (path.StartsWithSegments("/api") || path.StartsWithSegments("/hangfire") || path.StartsWithSegments("/openapi"))
         {
             context.Response.StatusCode = status;
