@@ -16,6 +16,7 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         JSInterop.Mode = JSRuntimeMode.Loose;
         AddAuthorization().SetAuthorized("marketer@example.test");
+        Renderer.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;

@@ -20,7 +20,7 @@ public sealed class MigrationTests
     {
         await using var app = AppHost.Start(DatabaseProvider.Postgres);
 
-        var health = await app.Anonymous().GetFromJsonAsync<JsonElement>("/healthz");
+        var health = await app.WaitHealthyAsync();
         var users = await app.WithApiKey(AppHost.AdminApiKey).GetFromJsonAsync<JsonElement>("/api/v1/users");
 
         Assert.Equal("Healthy", health.GetProperty("status").GetString());

@@ -76,6 +76,27 @@ public sealed partial class AppHost : WebApplicationFactory<App>
         BaseAddress = kestrel ? ServerAddress : new Uri("http://localhost"),
     });
 
+    /// <summary>
+    /// Waits (bounded) until /healthz is healthy: a job server announces itself a moment after start-up,
+    /// sooner in memory than through PostgreSQL.
+    /// </summary>
+    public async Task<System.Text.Json.JsonElement> WaitHealthyAsync()
+    {
+        using var client = Anonymous();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var response = await client.GetAsync("/healthz");
+            var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            if (response.IsSuccessStatusCode || DateTime.UtcNow > deadline)
+            {
+                return body;
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
     public HttpClient WithApiKey(string key)
     {
         var client = Anonymous();
