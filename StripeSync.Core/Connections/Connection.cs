@@ -1,0 +1,54 @@
+namespace StripeSync.Core.Connections;
+
+public enum ConnectionMode
+{
+    Test,
+    Live,
+}
+
+/// <summary>The one status of SPEC §5, as Sync health shows it.</summary>
+public enum ConnectionState
+{
+    Connected,
+    Importing,
+    Synced,
+    Lagging,
+    Error,
+    KeyRevoked,
+}
+
+public enum SyncChoice
+{
+    NotChosen,
+    Import,
+    Skip,
+}
+
+/// <summary>
+/// One Stripe key of one account in one mode. Secrets are stored only encrypted (Data Protection);
+/// <see cref="KeyHint"/> is what people see (<c>rk_live_…9fQa</c>).
+/// </summary>
+public sealed class Connection
+{
+    public Guid Id { get; set; }
+    public ConnectionMode Mode { get; set; }
+    public required string EncryptedKey { get; set; }
+    public required string KeyHint { get; set; }
+    public string? AccountId { get; set; }
+    public ConnectionState State { get; set; }
+    public SyncChoice Sync { get; set; }
+    public string? WebhookEndpointId { get; set; }
+    public string? EncryptedWebhookSecret { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the import (or skip) started: events before this are history, after it live.</summary>
+    public DateTimeOffset? SyncStartedAt { get; set; }
+
+    public DateTimeOffset? LastWebhookAt { get; set; }
+
+    /// <summary>Creation time (unix seconds) of the newest Stripe event taken into the inbox, by any path.</summary>
+    public long LastEventCreated { get; set; }
+
+    public string? LastError { get; set; }
+    public DateTimeOffset? LastErrorAt { get; set; }
+}

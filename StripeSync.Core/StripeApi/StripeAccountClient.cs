@@ -1,0 +1,152 @@
+using Stripe;
+using Stripe.Checkout;
+
+namespace StripeSync.Core.StripeApi;
+
+/// <summary>A page of a Stripe list: the records and the cursor for the next page (null at the end).</summary>
+public sealed record RecordPage(IReadOnlyList<StripeRecord> Items, string? NextCursor);
+
+/// <summary>An event of the Events API or a webhook: our record of its object, and the raw JSON we keep.</summary>
+public sealed record EventRecord(string Id, string Type, DateTimeOffset Created, bool Livemode, StripeRecord? Data,
+    IReadOnlyCollection<string> PreviousAttributes, string Json);
+
+public sealed record EventPage(IReadOnlyList<EventRecord> Items, string? NextCursor);
+
+/// <summary>Stripe's answer was an error we must not retry: the status and Stripe's own message.</summary>
+public sealed class StripeCallException(int status, string? type, string? code, string message, Exception inner)
+    : Exception(message, inner)
+{
+    public int Status { get; } = status;
+    public string? ErrorType { get; } = type;
+    public string? Code { get; } = code;
+    public bool KeyRevoked => Status == 401;
+}
+
+/// <summary>
+/// Everything StripeSync asks of one Stripe account, with one key. Lists are pages of 100, newest first,
+/// walked with <c>starting_after</c>. All calls pass through the connection's <see cref="StripeTraffic"/>.
+/// </summary>
+public sealed class StripeAccountClient
+{
+    private const int PageSize = 100;
+    private readonly StripeClient client;
+    private readonly bool livemode;
+
+    internal StripeAccountClient(StripeClient client, bool livemode, StripeTraffic traffic)
+    {
+        this.client = client;
+        this.livemode = livemode;
+        Traffic = traffic;
+    }
+
+    public StripeTraffic Traffic { get; }
+
+    /// <summary>One page of one object type; <paramref name="cursor"/> is the last id of the previous page.</summary>
+    public Task<RecordPage> ListAsync(StripeObjectType type, string? cursor, CancellationToken ct) => type switch
+    {
+        StripeObjectType.Customer => Page(new CustomerService(client).ListAsync(Options<CustomerListOptions>(cursor), null, ct)),
+        StripeObjectType.Product => Page(new ProductService(client).ListAsync(Options<ProductListOptions>(cursor), null, ct)),
+        StripeObjectType.Price => Page(new PriceService(client).ListAsync(Options<PriceListOptions>(cursor, "data.tiers"), null, ct)),
+        StripeObjectType.Coupon => Page(new CouponService(client).ListAsync(Options<CouponListOptions>(cursor), null, ct)),
+        StripeObjectType.Subscription => Page(new SubscriptionService(client).ListAsync(
+            With(Options<SubscriptionListOptions>(cursor, "data.discounts", "data.items.data.discounts"), o => o.Status = "all"), null, ct)),
+        StripeObjectType.Invoice => Page(new InvoiceService(client).ListAsync(Options<InvoiceListOptions>(cursor), null, ct)),
+        StripeObjectType.InvoicePayment => Page(new InvoicePaymentService(client).ListAsync(Options<InvoicePaymentListOptions>(cursor), null, ct)),
+        StripeObjectType.Charge => Page(new ChargeService(client).ListAsync(Options<ChargeListOptions>(cursor), null, ct)),
+        StripeObjectType.Refund => Page(new RefundService(client).ListAsync(Options<RefundListOptions>(cursor), null, ct)),
+        StripeObjectType.CheckoutSession => Page(new SessionService(client).ListAsync(Options<SessionListOptions>(cursor, "data.line_items"), null, ct)),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not listed by the backfill."),
+    };
+
+    /// <summary>The lines of an invoice beyond those embedded in it.</summary>
+    public async Task<IReadOnlyList<InvoiceLineRecord>> ListInvoiceLinesAsync(string invoiceId, CancellationToken ct)
+    {
+        var lines = new List<InvoiceLineRecord>();
+        string? cursor = null;
+        do
+        {
+            var page = await Call(() => new InvoiceLineItemService(client).ListAsync(invoiceId,
+                new InvoiceLineItemListOptions { Limit = PageSize, StartingAfter = cursor }, null, ct));
+            lines.AddRange(page.Data.Select(StripeMapper.InvoiceLine));
+            cursor = page.HasMore ? page.Data[^1].Id : null;
+        }
+        while (cursor is not null);
+
+        return lines;
+    }
+
+    /// <summary>Events created after <paramref name="after"/> (unix seconds), newest first, one page.</summary>
+    public async Task<EventPage> ListEventsAsync(long after, string? cursor, CancellationToken ct)
+    {
+        var page = await Call(() => new EventService(client).ListAsync(new EventListOptions
+        {
+            Limit = PageSize,
+            StartingAfter = cursor,
+            Created = new DateRangeOptions { GreaterThanOrEqual = DateTimeOffset.FromUnixTimeSeconds(after).UtcDateTime },
+        }, null, ct));
+        var events = page.Data.Select(e => StripeEvents.ToRecord(e, e.ToJson(), livemode)).ToList();
+        return new EventPage(events, page.HasMore && page.Data.Count > 0 ? page.Data[^1].Id : null);
+    }
+
+    /// <summary>The Stripe account's id (<c>acct_…</c>), or null where the key may not read it.</summary>
+    public async Task<string?> AccountIdAsync(CancellationToken ct)
+    {
+        try
+        {
+            return (await Call(() => new AccountService(client).GetSelfAsync(null, ct))).Id;
+        }
+        catch (StripeCallException e) when (e.Status == 403)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Registers StripeSync's webhook endpoint; Stripe returns the signing secret only now.</summary>
+    public async Task<(string Id, string Secret)> CreateWebhookEndpointAsync(Uri url, IEnumerable<string> events, CancellationToken ct)
+    {
+        var endpoint = await Call(() => new WebhookEndpointService(client).CreateAsync(new WebhookEndpointCreateOptions
+        {
+            Url = url.ToString(),
+            EnabledEvents = [.. events],
+            Description = "StripeSync",
+        }, null, ct));
+        return (endpoint.Id, endpoint.Secret);
+    }
+
+    private async Task<RecordPage> Page<T>(Task<StripeList<T>> list) where T : IHasId, IHasObject
+    {
+        var page = await Call(() => list);
+        var records = page.Data.Select(o => StripeMapper.Map(o, livemode)!).ToList();
+        return new RecordPage(records, page.HasMore && page.Data.Count > 0 ? page.Data[^1].Id : null);
+    }
+
+    private static async Task<T> Call<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (StripeException e)
+        {
+            throw new StripeCallException((int)e.HttpStatusCode, e.StripeError?.Type, e.StripeError?.Code,
+                e.StripeError?.Message ?? e.Message, e);
+        }
+    }
+
+    private static T Options<T>(string? cursor, params string[] expand) where T : ListOptions, new()
+    {
+        var options = new T { Limit = PageSize, StartingAfter = cursor };
+        foreach (var path in expand)
+        {
+            options.AddExpand(path);
+        }
+
+        return options;
+    }
+
+    private static T With<T>(T options, Action<T> change)
+    {
+        change(options);
+        return options;
+    }
+}
