@@ -6,7 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddStripeSync();
 
 var app = builder.Build();
-await app.PrepareDatabaseAsync();
+await app.PrepareAsync();
 app.MapStripeSync();
 
 await app.RunAsync();

@@ -3,6 +3,9 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using StripeSync.Core.Access;
+using StripeSync.Core.Connections;
+using StripeSync.Core.Ingestion;
+using StripeSync.Core.People;
 
 namespace StripeSync.Core.Persistence;
 
@@ -15,6 +18,14 @@ public abstract class AppDbContext(DbContextOptions options)
 {
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<Connection> Connections => Set<Connection>();
+    public DbSet<StoredObject> StripeObjects => Set<StoredObject>();
+    public DbSet<BackfillCursor> BackfillCursors => Set<BackfillCursor>();
+    public DbSet<InboxEvent> Inbox => Set<InboxEvent>();
+    public DbSet<DirtyCustomer> DirtyCustomers => Set<DirtyCustomer>();
+    public DbSet<Person> People => Set<Person>();
+    public DbSet<PersonCustomer> PersonCustomers => Set<PersonCustomer>();
+    public DbSet<StoredMetricEvent> MetricEvents => Set<StoredMetricEvent>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

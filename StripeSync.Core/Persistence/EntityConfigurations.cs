@@ -1,6 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using StripeSync.Core.Access;
+using StripeSync.Core.Connections;
+using StripeSync.Core.Ingestion;
+using StripeSync.Core.People;
 
 namespace StripeSync.Core.Persistence;
 
@@ -13,5 +16,109 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         key.Property(k => k.Hash).HasMaxLength(64);
         key.HasIndex(k => k.Hash).IsUnique();
         key.HasOne(k => k.User).WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ConnectionConfiguration : IEntityTypeConfiguration<Connection>
+{
+    public void Configure(EntityTypeBuilder<Connection> connection)
+    {
+        connection.ToTable("connections");
+        connection.Property(c => c.KeyHint).HasMaxLength(64);
+        connection.Property(c => c.AccountId).HasMaxLength(64);
+        connection.Property(c => c.WebhookEndpointId).HasMaxLength(64);
+        connection.Property(c => c.LastError).HasMaxLength(2000);
+    }
+}
+
+internal sealed class StoredObjectConfiguration : IEntityTypeConfiguration<StoredObject>
+{
+    public void Configure(EntityTypeBuilder<StoredObject> stored)
+    {
+        stored.ToTable("stripe_objects");
+        stored.HasKey(o => new { o.ConnectionId, o.StripeId });
+        stored.Property(o => o.StripeId).HasMaxLength(255);
+        stored.Property(o => o.CustomerId).HasMaxLength(255);
+        stored.Property(o => o.ParentId).HasMaxLength(255);
+        stored.HasIndex(o => new { o.ConnectionId, o.Type, o.Created });
+        stored.HasIndex(o => new { o.ConnectionId, o.CustomerId });
+        stored.HasIndex(o => new { o.ConnectionId, o.ParentId });
+    }
+}
+
+internal sealed class BackfillCursorConfiguration : IEntityTypeConfiguration<BackfillCursor>
+{
+    public void Configure(EntityTypeBuilder<BackfillCursor> cursor)
+    {
+        cursor.ToTable("backfill_cursors");
+        cursor.HasKey(c => new { c.ConnectionId, c.Type });
+        cursor.Property(c => c.Cursor).HasMaxLength(255);
+        // Two runs of the same page job (Hangfire delivers at least once) must not both advance the cursor.
+        cursor.Property(c => c.Pages).IsConcurrencyToken();
+    }
+}
+
+internal sealed class InboxEventConfiguration : IEntityTypeConfiguration<InboxEvent>
+{
+    public void Configure(EntityTypeBuilder<InboxEvent> inbox)
+    {
+        inbox.ToTable("inbox_events");
+        inbox.Property(e => e.EventId).HasMaxLength(255);
+        inbox.Property(e => e.Type).HasMaxLength(128);
+        inbox.Property(e => e.Error).HasMaxLength(2000);
+        inbox.HasIndex(e => new { e.ConnectionId, e.EventId }).IsUnique();
+        inbox.HasIndex(e => new { e.ConnectionId, e.ProcessedAt, e.Created });
+    }
+}
+
+internal sealed class DirtyCustomerConfiguration : IEntityTypeConfiguration<DirtyCustomer>
+{
+    public void Configure(EntityTypeBuilder<DirtyCustomer> dirty)
+    {
+        dirty.ToTable("dirty_customers");
+        dirty.HasKey(d => new { d.ConnectionId, d.CustomerId });
+        dirty.Property(d => d.CustomerId).HasMaxLength(255);
+    }
+}
+
+internal sealed class PersonConfiguration : IEntityTypeConfiguration<Person>
+{
+    public void Configure(EntityTypeBuilder<Person> person)
+    {
+        person.ToTable("people");
+        person.Property(p => p.Key).HasMaxLength(320);
+        person.Property(p => p.Email).HasMaxLength(320);
+        person.Property(p => p.Name).HasMaxLength(512);
+        person.Property(p => p.SearchText).HasMaxLength(2048);
+        person.HasIndex(p => new { p.Mode, p.Key }).IsUnique();
+        person.HasIndex(p => new { p.Mode, p.Email });
+    }
+}
+
+internal sealed class PersonCustomerConfiguration : IEntityTypeConfiguration<PersonCustomer>
+{
+    public void Configure(EntityTypeBuilder<PersonCustomer> link)
+    {
+        link.ToTable("person_customers");
+        link.HasKey(l => new { l.ConnectionId, l.CustomerId });
+        link.Property(l => l.CustomerId).HasMaxLength(255);
+        link.HasIndex(l => l.PersonId);
+    }
+}
+
+internal sealed class StoredMetricEventConfiguration : IEntityTypeConfiguration<StoredMetricEvent>
+{
+    public void Configure(EntityTypeBuilder<StoredMetricEvent> metric)
+    {
+        metric.ToTable("metric_events");
+        metric.Property(m => m.Metric).HasMaxLength(64);
+        metric.Property(m => m.NaturalKey).HasMaxLength(512);
+        metric.Property(m => m.CustomerId).HasMaxLength(255);
+        metric.Property(m => m.Currency).HasMaxLength(3);
+        metric.Property(m => m.SourceId).HasMaxLength(255);
+        metric.HasIndex(m => new { m.Mode, m.NaturalKey }).IsUnique();
+        metric.HasIndex(m => new { m.Mode, m.Metric, m.Time });
+        metric.HasIndex(m => new { m.Mode, m.Metric, m.Day });
+        metric.HasIndex(m => new { m.PersonId, m.Time });
     }
 }

@@ -113,6 +113,49 @@ public sealed class StripeAccountClient
         return (endpoint.Id, endpoint.Secret);
     }
 
+    /// <summary>
+    /// Asks Stripe whether this key may use an endpoint: a list with limit=1 for read, and for write a create
+    /// with no parameters, which Stripe refuses with 400 (missing parameter) when allowed and 403 when not,
+    /// so probing never changes the account. Returns null when allowed, else Stripe's own error.
+    /// </summary>
+    public async Task<StripeCallException?> ProbeAsync(string path, bool write, CancellationToken ct)
+    {
+        StripeResponse response;
+        try
+        {
+            response = write
+                ? await client.RawRequestAsync(HttpMethod.Post, path, "", null, ct)
+                : await client.RawRequestAsync(HttpMethod.Get, path + "?limit=1", null, null, ct);
+        }
+        catch (StripeException e)
+        {
+            return e.HttpStatusCode == System.Net.HttpStatusCode.BadRequest && write ? null
+                : new StripeCallException((int)e.HttpStatusCode, e.StripeError?.Type, e.StripeError?.Code, e.StripeError?.Message ?? e.Message, e);
+        }
+
+        var status = (int)response.StatusCode;
+        if (status < 300 || (write && status == 400))
+        {
+            return null;
+        }
+
+        var error = StripeErrorOf(response.Content);
+        return new StripeCallException(status, error?.Type, error?.Code, error?.Message ?? $"Stripe answered {status}.",
+            new InvalidOperationException(response.Content));
+    }
+
+    private static StripeError? StripeErrorOf(string? json)
+    {
+        try
+        {
+            return json is null ? null : Newtonsoft.Json.Linq.JObject.Parse(json)["error"]?.ToObject<StripeError>();
+        }
+        catch (Newtonsoft.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
     private async Task<RecordPage> Page<T>(Task<StripeList<T>> list) where T : IHasId, IHasObject
     {
         var page = await Call(() => list);

@@ -35,8 +35,9 @@ public static class StripeEvents
             var stripeEvent = EventUtility.ParseEvent(json, throwOnApiVersionMismatch: false);
             return string.IsNullOrEmpty(stripeEvent?.Id) || string.IsNullOrEmpty(stripeEvent.Type) ? null : ToRecord(stripeEvent, json, livemode);
         }
-        catch (Exception e) when (e is StripeException or Newtonsoft.Json.JsonException or ArgumentException or InvalidCastException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Untrusted input: whatever Stripe.net's parser throws on it means "not a Stripe event".
             return null;
         }
     }

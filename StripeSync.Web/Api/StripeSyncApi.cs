@@ -10,6 +10,9 @@ public static class StripeSyncApi
         var api = app.MapGroup("/api/v1").RequireAuthorization(AuthSetup.ApiPolicy).DisableAntiforgery();
         api.MapStatusApi();
         api.MapUsersApi();
+        api.MapConnectionsApi();
+        api.MapPeopleApi();
+        api.MapMetricsApi();
         api.MapFallback("{**path}", () => TypedResults.Problem(
                 "There is no such API endpoint; the OpenAPI document at /openapi/v1.json lists them all.",
                 statusCode: StatusCodes.Status404NotFound, title: "Not found"))
@@ -36,6 +39,9 @@ public sealed record Paging(int Page, int PageSize)
         };
         return error.Length == 0;
     }
+
+    public static IResult Bad(string error) =>
+        TypedResults.Problem(error, statusCode: StatusCodes.Status400BadRequest, title: "Bad paging");
 
     public Paged<T> Apply<T>(IReadOnlyCollection<T> all) =>
         new([.. all.Skip((Page - 1) * PageSize).Take(PageSize)], all.Count);

@@ -1,7 +1,11 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
+using Hangfire;
+using StripeSync.Core;
 using StripeSync.Core.Access;
+using StripeSync.Core.Ingestion;
+using StripeSync.Core.StripeApi;
 using StripeSync.Core.Persistence;
 using StripeSync.Web.Api;
 using StripeSync.Web.Components;
@@ -42,9 +46,10 @@ public static class StripeSyncSetup
         // process of a deployment shares them and a restart doesn't sign everyone out.
         services.AddDataProtection().SetApplicationName("StripeSync").PersistKeysToDbContext<AppDbContext>();
         services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
-        services.AddScoped<Bootstrap>();
-        services.AddScoped<Users>();
-        services.AddSingleton<ApiKeys>();
+        services.AddStripeSyncCore();
+        services.AddOptions<StripeOptions>().BindConfiguration(StripeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ISyncJobs, HangfireSyncJobs>();
+        services.AddTransient<SyncJobRunner>();
 
         builder.AddStripeSyncAuth();
         builder.AddStripeSyncJobs(role, database);
@@ -66,13 +71,18 @@ public static class StripeSyncSetup
         }
     }
 
-    public static async Task PrepareDatabaseAsync(this WebApplication app)
+    /// <summary>Migrates, bootstraps, schedules the events poll and re-enqueues unfinished sync work.</summary>
+    public static async Task PrepareAsync(this WebApplication app)
     {
         var ct = app.Lifetime.ApplicationStopping;
         await DatabaseSetup.MigrateAsync(app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<AppDbContext>>(), ct);
         await using var scope = app.Services.CreateAsyncScope();
         var options = scope.ServiceProvider.GetRequiredService<IOptions<BootstrapOptions>>().Value;
         await scope.ServiceProvider.GetRequiredService<Bootstrap>().RunAsync(options, ct);
+
+        app.Services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<SyncJobRunner>(
+            "stripe-events-poll", job => job.PollEventsAsync(CancellationToken.None), Cron.Minutely());
+        await app.Services.GetRequiredService<SyncControl>().ResumeAllAsync(ct);
     }
 
     public static void MapStripeSync(this WebApplication app)
@@ -99,6 +109,7 @@ public static class StripeSyncSetup
         app.MapStaticAssets().AllowAnonymous();
         app.MapOpenApi("/openapi/{documentName}.json").RequireAuthorization(AuthSetup.ApiOrCookiePolicy);
         app.MapStripeSyncApi();
+        app.MapWebhooksApi();
         app.MapAccountEndpoints();
         app.MapJobsDashboard();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -68,6 +68,161 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "backfill_cursors",
+                columns: table => new
+                {
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Type = table.Column<int>(type: "integer", nullable: false),
+                    Cursor = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    Done = table.Column<bool>(type: "boolean", nullable: false),
+                    Fetched = table.Column<long>(type: "bigint", nullable: false),
+                    Pages = table.Column<int>(type: "integer", nullable: false),
+                    StartedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_backfill_cursors", x => new { x.ConnectionId, x.Type });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "connections",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Mode = table.Column<int>(type: "integer", nullable: false),
+                    EncryptedKey = table.Column<string>(type: "text", nullable: false),
+                    KeyHint = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    AccountId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    State = table.Column<int>(type: "integer", nullable: false),
+                    Sync = table.Column<int>(type: "integer", nullable: false),
+                    WebhookEndpointId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    EncryptedWebhookSecret = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    SyncStartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LastWebhookAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LastEventCreated = table.Column<long>(type: "bigint", nullable: false),
+                    LastError = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    LastErrorAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_connections", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "dirty_customers",
+                columns: table => new
+                {
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    CustomerId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    MarkedAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_dirty_customers", x => new { x.ConnectionId, x.CustomerId });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "inbox_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    EventId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Type = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Created = table.Column<long>(type: "bigint", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "bigint", nullable: false),
+                    Source = table.Column<int>(type: "integer", nullable: false),
+                    Json = table.Column<string>(type: "text", nullable: false),
+                    ProcessedAt = table.Column<long>(type: "bigint", nullable: true),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    Error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_inbox_events", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "metric_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Mode = table.Column<int>(type: "integer", nullable: false),
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Metric = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    NaturalKey = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: false),
+                    Time = table.Column<long>(type: "bigint", nullable: false),
+                    Day = table.Column<int>(type: "integer", nullable: false),
+                    PersonId = table.Column<Guid>(type: "uuid", nullable: true),
+                    CustomerId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    Amount = table.Column<long>(type: "bigint", nullable: true),
+                    Currency = table.Column<string>(type: "character varying(3)", maxLength: 3, nullable: true),
+                    PropertiesJson = table.Column<string>(type: "text", nullable: false),
+                    SourceId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_metric_events", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "people",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Mode = table.Column<int>(type: "integer", nullable: false),
+                    Key = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    Email = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
+                    Identified = table.Column<bool>(type: "boolean", nullable: false),
+                    Name = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
+                    SearchText = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false),
+                    FieldsJson = table.Column<string>(type: "text", nullable: false),
+                    LastActivity = table.Column<long>(type: "bigint", nullable: true),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_people", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "person_customers",
+                columns: table => new
+                {
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    CustomerId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    PersonId = table.Column<Guid>(type: "uuid", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_person_customers", x => new { x.ConnectionId, x.CustomerId });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "stripe_objects",
+                columns: table => new
+                {
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    StripeId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Type = table.Column<int>(type: "integer", nullable: false),
+                    Livemode = table.Column<bool>(type: "boolean", nullable: false),
+                    CustomerId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    ParentId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    Created = table.Column<long>(type: "bigint", nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false),
+                    Json = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_stripe_objects", x => new { x.ConnectionId, x.StripeId });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoleClaims",
                 columns: table => new
                 {
@@ -244,6 +399,69 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                 table: "AspNetUsers",
                 column: "NormalizedUserName",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_inbox_events_ConnectionId_EventId",
+                table: "inbox_events",
+                columns: new[] { "ConnectionId", "EventId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_inbox_events_ConnectionId_ProcessedAt_Created",
+                table: "inbox_events",
+                columns: new[] { "ConnectionId", "ProcessedAt", "Created" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_metric_events_Mode_Metric_Day",
+                table: "metric_events",
+                columns: new[] { "Mode", "Metric", "Day" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_metric_events_Mode_Metric_Time",
+                table: "metric_events",
+                columns: new[] { "Mode", "Metric", "Time" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_metric_events_Mode_NaturalKey",
+                table: "metric_events",
+                columns: new[] { "Mode", "NaturalKey" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_metric_events_PersonId_Time",
+                table: "metric_events",
+                columns: new[] { "PersonId", "Time" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_people_Mode_Email",
+                table: "people",
+                columns: new[] { "Mode", "Email" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_people_Mode_Key",
+                table: "people",
+                columns: new[] { "Mode", "Key" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_person_customers_PersonId",
+                table: "person_customers",
+                column: "PersonId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_stripe_objects_ConnectionId_CustomerId",
+                table: "stripe_objects",
+                columns: new[] { "ConnectionId", "CustomerId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_stripe_objects_ConnectionId_ParentId",
+                table: "stripe_objects",
+                columns: new[] { "ConnectionId", "ParentId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_stripe_objects_ConnectionId_Type_Created",
+                table: "stripe_objects",
+                columns: new[] { "ConnectionId", "Type", "Created" });
         }
 
         /// <inheritdoc />
@@ -269,6 +487,30 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "DataProtectionKeys");
+
+            migrationBuilder.DropTable(
+                name: "backfill_cursors");
+
+            migrationBuilder.DropTable(
+                name: "connections");
+
+            migrationBuilder.DropTable(
+                name: "dirty_customers");
+
+            migrationBuilder.DropTable(
+                name: "inbox_events");
+
+            migrationBuilder.DropTable(
+                name: "metric_events");
+
+            migrationBuilder.DropTable(
+                name: "people");
+
+            migrationBuilder.DropTable(
+                name: "person_customers");
+
+            migrationBuilder.DropTable(
+                name: "stripe_objects");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");

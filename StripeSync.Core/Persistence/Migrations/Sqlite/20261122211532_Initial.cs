@@ -67,6 +67,161 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "backfill_cursors",
+                columns: table => new
+                {
+                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Type = table.Column<int>(type: "INTEGER", nullable: false),
+                    Cursor = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    Done = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Fetched = table.Column<long>(type: "INTEGER", nullable: false),
+                    Pages = table.Column<int>(type: "INTEGER", nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_backfill_cursors", x => new { x.ConnectionId, x.Type });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "connections",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Mode = table.Column<int>(type: "INTEGER", nullable: false),
+                    EncryptedKey = table.Column<string>(type: "TEXT", nullable: false),
+                    KeyHint = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    AccountId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    State = table.Column<int>(type: "INTEGER", nullable: false),
+                    Sync = table.Column<int>(type: "INTEGER", nullable: false),
+                    WebhookEndpointId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    EncryptedWebhookSecret = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    SyncStartedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
+                    LastWebhookAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
+                    LastEventCreated = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    LastErrorAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_connections", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "dirty_customers",
+                columns: table => new
+                {
+                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CustomerId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    MarkedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_dirty_customers", x => new { x.ConnectionId, x.CustomerId });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "inbox_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    EventId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Created = table.Column<long>(type: "INTEGER", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Source = table.Column<int>(type: "INTEGER", nullable: false),
+                    Json = table.Column<string>(type: "TEXT", nullable: false),
+                    ProcessedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    Error = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_inbox_events", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "metric_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Mode = table.Column<int>(type: "INTEGER", nullable: false),
+                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Metric = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    NaturalKey = table.Column<string>(type: "TEXT", maxLength: 512, nullable: false),
+                    Time = table.Column<long>(type: "INTEGER", nullable: false),
+                    Day = table.Column<int>(type: "INTEGER", nullable: false),
+                    PersonId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    CustomerId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    Amount = table.Column<long>(type: "INTEGER", nullable: true),
+                    Currency = table.Column<string>(type: "TEXT", maxLength: 3, nullable: true),
+                    PropertiesJson = table.Column<string>(type: "TEXT", nullable: false),
+                    SourceId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_metric_events", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "people",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Mode = table.Column<int>(type: "INTEGER", nullable: false),
+                    Key = table.Column<string>(type: "TEXT", maxLength: 320, nullable: false),
+                    Email = table.Column<string>(type: "TEXT", maxLength: 320, nullable: true),
+                    Identified = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 512, nullable: true),
+                    SearchText = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    FieldsJson = table.Column<string>(type: "TEXT", nullable: false),
+                    LastActivity = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_people", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "person_customers",
+                columns: table => new
+                {
+                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CustomerId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    PersonId = table.Column<Guid>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_person_customers", x => new { x.ConnectionId, x.CustomerId });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "stripe_objects",
+                columns: table => new
+                {
+                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    StripeId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    Type = table.Column<int>(type: "INTEGER", nullable: false),
+                    Livemode = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CustomerId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    ParentId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    Created = table.Column<long>(type: "INTEGER", nullable: false),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false),
+                    Json = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_stripe_objects", x => new { x.ConnectionId, x.StripeId });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoleClaims",
                 columns: table => new
                 {
@@ -243,6 +398,69 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 table: "AspNetUsers",
                 column: "NormalizedUserName",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_inbox_events_ConnectionId_EventId",
+                table: "inbox_events",
+                columns: new[] { "ConnectionId", "EventId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_inbox_events_ConnectionId_ProcessedAt_Created",
+                table: "inbox_events",
+                columns: new[] { "ConnectionId", "ProcessedAt", "Created" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_metric_events_Mode_Metric_Day",
+                table: "metric_events",
+                columns: new[] { "Mode", "Metric", "Day" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_metric_events_Mode_Metric_Time",
+                table: "metric_events",
+                columns: new[] { "Mode", "Metric", "Time" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_metric_events_Mode_NaturalKey",
+                table: "metric_events",
+                columns: new[] { "Mode", "NaturalKey" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_metric_events_PersonId_Time",
+                table: "metric_events",
+                columns: new[] { "PersonId", "Time" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_people_Mode_Email",
+                table: "people",
+                columns: new[] { "Mode", "Email" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_people_Mode_Key",
+                table: "people",
+                columns: new[] { "Mode", "Key" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_person_customers_PersonId",
+                table: "person_customers",
+                column: "PersonId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_stripe_objects_ConnectionId_CustomerId",
+                table: "stripe_objects",
+                columns: new[] { "ConnectionId", "CustomerId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_stripe_objects_ConnectionId_ParentId",
+                table: "stripe_objects",
+                columns: new[] { "ConnectionId", "ParentId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_stripe_objects_ConnectionId_Type_Created",
+                table: "stripe_objects",
+                columns: new[] { "ConnectionId", "Type", "Created" });
         }
 
         /// <inheritdoc />
@@ -268,6 +486,30 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "DataProtectionKeys");
+
+            migrationBuilder.DropTable(
+                name: "backfill_cursors");
+
+            migrationBuilder.DropTable(
+                name: "connections");
+
+            migrationBuilder.DropTable(
+                name: "dirty_customers");
+
+            migrationBuilder.DropTable(
+                name: "inbox_events");
+
+            migrationBuilder.DropTable(
+                name: "metric_events");
+
+            migrationBuilder.DropTable(
+                name: "people");
+
+            migrationBuilder.DropTable(
+                name: "person_customers");
+
+            migrationBuilder.DropTable(
+                name: "stripe_objects");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");

@@ -1,0 +1,145 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using StripeSync.Core.Connections;
+using StripeSync.Core.Persistence;
+using StripeSync.Core.StripeApi;
+
+namespace StripeSync.Core.Ingestion.Backfill;
+
+/// <summary>
+/// The import of existing data: one chain of page jobs per object type, running side by side within the
+/// connection's rate budget. Each page is stored with its cursor in one transaction, so a crash or restart
+/// resumes at the page where it stopped, and a page fetched twice changes nothing.
+/// </summary>
+public sealed class BackfillJob(
+    IDbContextFactory<AppDbContext> dbFactory, Connections.Connections connections, ISyncJobs jobs, TimeProvider clock, ILogger<BackfillJob> logger)
+{
+    /// <summary>Every object type the import walks (SPEC §2, plus invoice payments and coupons).</summary>
+    public static readonly IReadOnlyList<StripeObjectType> Types =
+    [
+        StripeObjectType.Customer, StripeObjectType.Product, StripeObjectType.Price, StripeObjectType.Coupon,
+        StripeObjectType.Subscription, StripeObjectType.Invoice, StripeObjectType.InvoicePayment,
+        StripeObjectType.Charge, StripeObjectType.Refund, StripeObjectType.CheckoutSession,
+    ];
+
+    /// <summary>Creates the cursors (once) and starts every type's chain that is not finished.</summary>
+    public async Task StartAsync(Guid connectionId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var existing = await db.BackfillCursors.Where(c => c.ConnectionId == connectionId).Select(c => c.Type).ToListAsync(ct);
+            foreach (var type in Types.Except(existing))
+            {
+                db.BackfillCursors.Add(new BackfillCursor { ConnectionId = connectionId, Type = type, StartedAt = now, UpdatedAt = now });
+            }
+
+            await db.SaveChangesAsync(ct);
+        }
+
+        await connections.SetStateAsync(connectionId, ConnectionState.Importing, null, ct);
+        await ResumeAsync(connectionId, ct);
+    }
+
+    /// <summary>Enqueues the next page of every unfinished type (start-up calls this: a lost queue loses nothing).</summary>
+    public async Task ResumeAsync(Guid connectionId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var open = await db.BackfillCursors.Where(c => c.ConnectionId == connectionId && !c.Done).Select(c => c.Type).ToListAsync(ct);
+        foreach (var type in open)
+        {
+            jobs.BackfillPage(connectionId, type);
+        }
+    }
+
+    /// <summary>Fetches, stores and checkpoints one page of one type, then enqueues the next.</summary>
+    public async Task RunPageAsync(Guid connectionId, StripeObjectType type, CancellationToken ct)
+    {
+        var connection = await connections.FindAsync(connectionId, ct);
+        if (connection is null || connection.State == ConnectionState.KeyRevoked)
+        {
+            return;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var cursor = await db.BackfillCursors.SingleOrDefaultAsync(c => c.ConnectionId == connectionId && c.Type == type, ct);
+        if (cursor is null || cursor.Done)
+        {
+            return;
+        }
+
+        RecordPage page;
+        var client = connections.ClientFor(connection);
+        try
+        {
+            page = await client.ListAsync(type, cursor.Cursor, ct);
+            page = page with { Items = await CompleteAsync(client, page.Items, ct) };
+        }
+        catch (StripeCallException e) when (e.KeyRevoked)
+        {
+            logger.LogWarning("Backfill of {Type} stopped: Stripe answered 401 for connection {ConnectionId}", type, connectionId);
+            await connections.SetStateAsync(connectionId, ConnectionState.KeyRevoked,
+                "Stripe refused the key (401): it was revoked or deleted. Replace the key in Settings → Connections.", ct);
+            return;
+        }
+        catch (StripeCallException e) when (e.Status == 403)
+        {
+            // The key lacks this permission: the type is skipped, and health says which and why.
+            logger.LogWarning("Backfill of {Type} skipped: permission missing on connection {ConnectionId}", type, connectionId);
+            await connections.SetStateAsync(connectionId, ConnectionState.Error, $"Cannot read {type}: {e.Message}", ct);
+            page = new RecordPage([], null);
+        }
+
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await StateStore.UpsertAsync(db, connectionId, page.Items, version: now, now, ct);
+        cursor.Cursor = page.NextCursor ?? cursor.Cursor;
+        cursor.Done = page.NextCursor is null;
+        cursor.Fetched += page.Items.Count;
+        cursor.Pages++;
+        cursor.UpdatedAt = now;
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another run of this same page got there first and has already enqueued the next one.
+            return;
+        }
+
+        if (!cursor.Done)
+        {
+            jobs.BackfillPage(connectionId, type);
+        }
+        else if (!await db.BackfillCursors.AnyAsync(c => c.ConnectionId == connectionId && !c.Done, ct))
+        {
+            logger.LogInformation("Backfill of connection {ConnectionId} fetched every type", connectionId);
+            // Refunds and invoice payments fetched before their charge or invoice could not name a customer
+            // then; deriving every customer once now covers them.
+            var customers = await db.StripeObjects.Where(o => o.ConnectionId == connectionId && o.Type == StripeObjectType.Customer)
+                .Select(o => o.StripeId).ToListAsync(ct);
+            await StateStore.MarkDirtyAsync(db, connectionId, customers, now, ct);
+            await db.SaveChangesAsync(ct);
+            jobs.Derive(connectionId);
+        }
+    }
+
+    /// <summary>Invoices embed only their first lines; fetch the rest so no line is missed.</summary>
+    private static async Task<IReadOnlyList<StripeRecord>> CompleteAsync(StripeAccountClient client, IReadOnlyList<StripeRecord> items, CancellationToken ct)
+    {
+        if (!items.Any(i => i is InvoiceRecord { LinesComplete: false }))
+        {
+            return items;
+        }
+
+        var complete = new List<StripeRecord>(items.Count);
+        foreach (var item in items)
+        {
+            complete.Add(item is InvoiceRecord { LinesComplete: false } invoice
+                ? invoice with { Lines = await client.ListInvoiceLinesAsync(invoice.Id, ct), LinesComplete = true }
+                : item);
+        }
+
+        return complete;
+    }
+}

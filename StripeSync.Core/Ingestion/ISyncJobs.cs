@@ -1,0 +1,17 @@
+using StripeSync.Core.StripeApi;
+
+namespace StripeSync.Core.Ingestion;
+
+/// <summary>
+/// How the sync asks for more work to be run in the background. Core does not know Hangfire; the web
+/// host implements this with it. Every job is idempotent and reads its state from the database, so a
+/// job that runs twice, late, or never (a lost in-memory queue) loses nothing: start-up re-enqueues.
+/// </summary>
+public interface ISyncJobs
+{
+    void BackfillPage(Guid connectionId, StripeObjectType type);
+
+    void DrainInbox(Guid connectionId);
+
+    void Derive(Guid connectionId);
+}

@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Logging;
+using StripeSync.Core.Connections;
+using StripeSync.Core.StripeApi;
+
+namespace StripeSync.Core.Ingestion.Inbox;
+
+/// <summary>
+/// Reads the Events API after the newest event seen: for connections that Stripe can't reach by webhook,
+/// and to fill any gap (downtime, a missed webhook). Writes into the same inbox as webhooks.
+/// </summary>
+public sealed class EventsPoll(Connections.Connections connections, Inbox inbox, ISyncJobs jobs, TimeProvider clock, ILogger<EventsPoll> logger)
+{
+    /// <summary>Stripe keeps events for 30 days; a gap longer than that can only be closed by a re-import.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(30);
+
+    /// <summary>Events of the same second can arrive out of order; re-reading a few seconds back costs nothing (ids dedupe).</summary>
+    private const long OverlapSeconds = 10;
+
+    public async Task PollAllAsync(CancellationToken ct)
+    {
+        foreach (var connection in await connections.ListAsync(ct))
+        {
+            if (connection.Sync != SyncChoice.NotChosen && connection.State != ConnectionState.KeyRevoked)
+            {
+                await PollAsync(connection.Id, ct);
+            }
+        }
+    }
+
+    public async Task PollAsync(Guid connectionId, CancellationToken ct)
+    {
+        var connection = await connections.FindAsync(connectionId, ct);
+        if (connection is null || connection.State == ConnectionState.KeyRevoked)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var since = connection.LastEventCreated > 0 ? connection.LastEventCreated - OverlapSeconds
+            : (connection.SyncStartedAt ?? now).ToUnixTimeSeconds() - OverlapSeconds;
+        if (DateTimeOffset.FromUnixTimeSeconds(since) < now - Retention)
+        {
+            await connections.SetStateAsync(connectionId, ConnectionState.Lagging,
+                "StripeSync was out of touch for more than 30 days, longer than Stripe keeps events; re-import to close the gap.", ct);
+            since = (now - Retention).ToUnixTimeSeconds();
+        }
+
+        var client = connections.ClientFor(connection);
+        var taken = 0;
+        string? cursor = null;
+        try
+        {
+            do
+            {
+                var page = await client.ListEventsAsync(since, cursor, ct);
+                taken += await inbox.AcceptAsync(connectionId, page.Items, EventSource.Poll, ct);
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null);
+        }
+        catch (StripeCallException e) when (e.KeyRevoked)
+        {
+            await connections.SetStateAsync(connectionId, ConnectionState.KeyRevoked,
+                "Stripe refused the key (401): it was revoked or deleted. Replace the key in Settings → Connections.", ct);
+            return;
+        }
+
+        if (taken > 0)
+        {
+            logger.LogInformation("Events poll took {Count} new events for connection {ConnectionId}", taken, connectionId);
+            jobs.DrainInbox(connectionId);
+        }
+    }
+}

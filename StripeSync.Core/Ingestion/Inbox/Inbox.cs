@@ -1,0 +1,57 @@
+using Microsoft.EntityFrameworkCore;
+using StripeSync.Core.Persistence;
+using StripeSync.Core.StripeApi;
+
+namespace StripeSync.Core.Ingestion.Inbox;
+
+/// <summary>The one door for Stripe events, from webhooks and from the events poll alike: stored once per event id.</summary>
+public sealed class Inbox(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
+{
+    /// <summary>Stores the events not seen before; returns how many were new.</summary>
+    public async Task<int> AcceptAsync(Guid connectionId, IReadOnlyCollection<EventRecord> events, EventSource source, CancellationToken ct)
+    {
+        if (events.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var ids = events.Select(e => e.Id).Distinct().ToList();
+        var known = (await db.Inbox.Where(e => e.ConnectionId == connectionId && ids.Contains(e.EventId)).Select(e => e.EventId).ToListAsync(ct))
+            .ToHashSet(StringComparer.Ordinal);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var fresh = events.Where(e => known.Add(e.Id)).ToList();
+        foreach (var e in fresh)
+        {
+            db.Inbox.Add(new InboxEvent
+            {
+                ConnectionId = connectionId,
+                EventId = e.Id,
+                Type = e.Type,
+                Created = e.Created.ToUnixTimeSeconds(),
+                ReceivedAt = now,
+                Source = source,
+                Json = e.Json,
+            });
+        }
+
+        var newest = events.Max(e => e.Created.ToUnixTimeSeconds());
+        var connection = await db.Connections.SingleAsync(c => c.Id == connectionId, ct);
+        connection.LastEventCreated = Math.Max(connection.LastEventCreated, newest);
+        if (source == EventSource.Webhook)
+        {
+            connection.LastWebhookAt = clock.GetUtcNow();
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return fresh.Count;
+        }
+        catch (DbUpdateException) when (events.Count == 1)
+        {
+            // The same event arrived twice at the same moment (webhook and poll): the unique index kept one.
+            return 0;
+        }
+    }
+}

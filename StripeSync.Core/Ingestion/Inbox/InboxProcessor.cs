@@ -1,0 +1,61 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using StripeSync.Core.Persistence;
+using StripeSync.Core.StripeApi;
+
+namespace StripeSync.Core.Ingestion.Inbox;
+
+/// <summary>
+/// Applies stored events in Stripe's order to the stored state. An event's object is its state at the
+/// event's time, so a late or duplicate event never overwrites a newer state; each change marks its
+/// customer for derivation, and subscription changes keep their before/after for upgrade/downgrade events.
+/// </summary>
+public sealed class InboxProcessor(
+    IDbContextFactory<AppDbContext> dbFactory, ISyncJobs jobs, TimeProvider clock, ILogger<InboxProcessor> logger)
+{
+    private const int Batch = 200;
+
+    public async Task DrainAsync(Guid connectionId, CancellationToken ct)
+    {
+        while (await ProcessBatchAsync(connectionId, ct) == Batch)
+        {
+        }
+
+        jobs.Derive(connectionId);
+    }
+
+    private async Task<int> ProcessBatchAsync(Guid connectionId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, ct);
+        var livemode = connection.Mode == Connections.ConnectionMode.Live;
+        var batch = await db.Inbox.Where(e => e.ConnectionId == connectionId && e.ProcessedAt == null && e.Attempts < 5)
+            .OrderBy(e => e.Created).ThenBy(e => e.Id).Take(Batch).ToListAsync(ct);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var stored in batch)
+        {
+            try
+            {
+                var parsed = StripeEvents.Parse(stored.Json, livemode);
+                if (parsed?.Data is { } record)
+                {
+                    // Objects carry whole seconds; the event id breaks no ties, so equal times let the later-processed win.
+                    await StateStore.UpsertAsync(db, connectionId, [record], stored.Created * 1000, now, ct);
+                }
+
+                stored.ProcessedAt = now;
+                stored.Error = null;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                stored.Attempts++;
+                stored.Error = e.Message.Length > 2000 ? e.Message[..2000] : e.Message;
+                logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", stored.EventId, connectionId, stored.Attempts);
+            }
+
+            await db.SaveChangesAsync(ct);
+        }
+
+        return batch.Count;
+    }
+}

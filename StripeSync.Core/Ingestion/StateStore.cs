@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using StripeSync.Core.Persistence;
+using StripeSync.Core.StripeApi;
+
+namespace StripeSync.Core.Ingestion;
+
+/// <summary>Writes Stripe objects into <c>stripe_objects</c>, newest state winning, and marks their customers dirty.</summary>
+public static class StateStore
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static string Serialize(StripeRecord record) => JsonSerializer.Serialize(record, record.GetType(), Json);
+
+    public static StripeRecord Deserialize(StoredObject stored) => Deserialize(stored.Type, stored.Json);
+
+    public static StripeRecord Deserialize(StripeObjectType type, string json) => (StripeRecord)JsonSerializer.Deserialize(json, ClrType(type), Json)!;
+
+    public static T Deserialize<T>(StoredObject stored) where T : StripeRecord => (T)Deserialize(stored);
+
+    /// <summary>
+    /// Applies records seen at <paramref name="version"/> (unix ms). A stored state that is newer stays;
+    /// returns the previous state of each record that changed (null for a new one).
+    /// </summary>
+    public static async Task<IReadOnlyList<(StripeRecord Record, StripeRecord? Previous)>> UpsertAsync(
+        AppDbContext db, Guid connectionId, IReadOnlyCollection<StripeRecord> records, long version, long now, CancellationToken ct)
+    {
+        var ids = records.Select(r => r.Id).Distinct().ToList();
+        var existing = await db.StripeObjects.Where(o => o.ConnectionId == connectionId && ids.Contains(o.StripeId)).ToDictionaryAsync(o => o.StripeId, ct);
+        var changed = new List<(StripeRecord, StripeRecord?)>();
+        var customers = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            if (existing.TryGetValue(record.Id, out var stored))
+            {
+                if (stored.Version > version)
+                {
+                    continue; // A newer state already arrived (late or duplicate event): it wins.
+                }
+
+                var previous = Deserialize(stored);
+                stored.Json = Serialize(record);
+                stored.Version = version;
+                stored.CustomerId = CustomerOf(record) ?? stored.CustomerId;
+                changed.Add((record, previous));
+            }
+            else
+            {
+                stored = new StoredObject
+                {
+                    ConnectionId = connectionId,
+                    StripeId = record.Id,
+                    Type = record.Type,
+                    Livemode = record.Livemode,
+                    CustomerId = CustomerOf(record),
+                    ParentId = ParentOf(record),
+                    Created = record.Created.ToUnixTimeMilliseconds(),
+                    Version = version,
+                    Json = Serialize(record),
+                };
+                db.StripeObjects.Add(stored);
+                existing[record.Id] = stored;
+                changed.Add((record, null));
+            }
+
+            if (stored.CustomerId is { } customer)
+            {
+                customers.Add(customer);
+            }
+            else if (stored.ParentId is { } parent)
+            {
+                // A refund or invoice payment belongs to the customer of its charge or invoice, if we know it yet
+                // (during a backfill we may not; the full derivation after the backfill covers that).
+                var owner = existing.TryGetValue(parent, out var p) ? p.CustomerId
+                    : await db.StripeObjects.Where(o => o.ConnectionId == connectionId && o.StripeId == parent).Select(o => o.CustomerId).SingleOrDefaultAsync(ct);
+                if (owner is not null)
+                {
+                    customers.Add(owner);
+                }
+            }
+        }
+
+        await MarkDirtyAsync(db, connectionId, customers, now, ct);
+        return changed;
+    }
+
+    /// <summary>Queues customers for derivation (once each, however often they change before it runs).</summary>
+    public static async Task MarkDirtyAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<string> customerIds, long now, CancellationToken ct)
+    {
+        if (customerIds.Count == 0)
+        {
+            return;
+        }
+
+        var ids = customerIds.ToList();
+        var known = (await db.DirtyCustomers.Where(d => d.ConnectionId == connectionId && ids.Contains(d.CustomerId))
+            .Select(d => d.CustomerId).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        known.UnionWith(db.ChangeTracker.Entries<DirtyCustomer>().Where(e => e.Entity.ConnectionId == connectionId).Select(e => e.Entity.CustomerId));
+        foreach (var id in ids.Where(id => !known.Contains(id)))
+        {
+            db.DirtyCustomers.Add(new DirtyCustomer { ConnectionId = connectionId, CustomerId = id, MarkedAt = now });
+        }
+    }
+
+    /// <summary>The customer an object belongs to, as far as the object itself says.</summary>
+    public static string? CustomerOf(StripeRecord record) => record switch
+    {
+        CustomerRecord c => c.Id,
+        SubscriptionRecord s => s.CustomerId,
+        InvoiceRecord i => i.CustomerId,
+        ChargeRecord c => c.CustomerId,
+        CheckoutSessionRecord s => s.CustomerId,
+        PaymentMethodRecord p => p.CustomerId,
+        _ => null,
+    };
+
+    private static string? ParentOf(StripeRecord record) => record switch
+    {
+        RefundRecord r => r.ChargeId,
+        InvoicePaymentRecord p => p.InvoiceId,
+        _ => null,
+    };
+
+    private static Type ClrType(StripeObjectType type) => type switch
+    {
+        StripeObjectType.Customer => typeof(CustomerRecord),
+        StripeObjectType.Product => typeof(ProductRecord),
+        StripeObjectType.Price => typeof(PriceRecord),
+        StripeObjectType.Coupon => typeof(CouponRecord),
+        StripeObjectType.Subscription => typeof(SubscriptionRecord),
+        StripeObjectType.Invoice => typeof(InvoiceRecord),
+        StripeObjectType.InvoicePayment => typeof(InvoicePaymentRecord),
+        StripeObjectType.Charge => typeof(ChargeRecord),
+        StripeObjectType.Refund => typeof(RefundRecord),
+        StripeObjectType.CheckoutSession => typeof(CheckoutSessionRecord),
+        StripeObjectType.PaymentMethod => typeof(PaymentMethodRecord),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+    };
+}

@@ -1,0 +1,177 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using StripeSync.Core.Connections;
+using StripeSync.Core.Ingestion;
+using StripeSync.Core.Persistence;
+using StripeSync.Core.Processing;
+using StripeSync.Core.StripeApi;
+
+namespace StripeSync.Core.People;
+
+/// <summary>
+/// Rebuilds the people whose Stripe customers changed: identity (email → person, several customers per
+/// person, unidentified customers merged when an email appears), every field token, and the metric events
+/// the stored state shows. Idempotent: running it twice stores the same people and events once.
+/// </summary>
+public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, ILogger<DeriveJob> logger)
+{
+    private const int Batch = 200;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task RunAsync(Guid connectionId, CancellationToken ct)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            // During an import people are derived once, at its end, from complete data.
+            if (await db.BackfillCursors.AnyAsync(c => c.ConnectionId == connectionId && !c.Done, ct))
+            {
+                return;
+            }
+        }
+
+        var total = 0;
+        int done;
+        do
+        {
+            done = await RunBatchAsync(connectionId, ct);
+            total += done;
+        }
+        while (done == Batch);
+
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var connection = await db.Connections.SingleAsync(c => c.Id == connectionId, ct);
+            if (connection.State is ConnectionState.Importing or ConnectionState.Connected)
+            {
+                connection.State = ConnectionState.Synced;
+                await db.SaveChangesAsync(ct);
+            }
+        }
+
+        logger.LogInformation("Derived {Count} customers of connection {ConnectionId}", total, connectionId);
+    }
+
+    private async Task<int> RunBatchAsync(Guid connectionId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, ct);
+        var dirty = await db.DirtyCustomers.Where(d => d.ConnectionId == connectionId).OrderBy(d => d.MarkedAt).Take(Batch).ToListAsync(ct);
+        if (dirty.Count == 0)
+        {
+            return 0;
+        }
+
+        var state = await AccountState.LoadAsync(db, connectionId, ct);
+        var now = clock.GetUtcNow();
+        foreach (var mark in dirty)
+        {
+            await DeriveCustomerAsync(db, connection, state, mark.CustomerId, now, ct);
+        }
+
+        db.DirtyCustomers.RemoveRange(dirty);
+        await db.SaveChangesAsync(ct);
+        return dirty.Count;
+    }
+
+    private static async Task DeriveCustomerAsync(AppDbContext db, Connection connection, AccountState state, string customerId, DateTimeOffset now, CancellationToken ct)
+    {
+        var stored = await db.StripeObjects.AsNoTracking()
+            .SingleOrDefaultAsync(o => o.ConnectionId == connection.Id && o.StripeId == customerId && o.Type == StripeObjectType.Customer, ct);
+        if (stored is null)
+        {
+            return; // Objects of a customer we have not seen yet; the customer's own arrival marks it again.
+        }
+
+        var customer = StateStore.Deserialize<CustomerRecord>(stored);
+        var person = await PersonForAsync(db, connection, customer, now, ct);
+        var customerIds = await db.PersonCustomers.Where(l => l.PersonId == person.Id).Select(l => l.CustomerId).ToListAsync(ct);
+        var records = await CustomerRecords.LoadAsync(db, connection.Id, customerIds, ct);
+
+        var events = Derivation.Events(records, state, now);
+        await StoreEventsAsync(db, connection, person, events, ct);
+
+        var lastActivity = await db.MetricEvents.Where(m => m.PersonId == person.Id).MaxAsync(m => (long?)m.Time, ct);
+        person.LastActivity = lastActivity;
+        person.Name = records.Customers.Select(c => c.Name).FirstOrDefault(n => !string.IsNullOrWhiteSpace(n));
+        person.SearchText = string.Join(' ', [person.Email, person.Name, .. customerIds]).ToLowerInvariant();
+        var fields = Derivation.Fields(records, state, lastActivity is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : null, now);
+        person.FieldsJson = JsonSerializer.Serialize(fields, Json);
+        person.UpdatedAt = now.ToUnixTimeMilliseconds();
+    }
+
+    /// <summary>
+    /// The person a customer belongs to: by normalised email, else an unidentified person of its own. When an
+    /// email appears for a customer that was unidentified, its person is merged into the email's person.
+    /// </summary>
+    private static async Task<Person> PersonForAsync(AppDbContext db, Connection connection, CustomerRecord customer, DateTimeOffset now, CancellationToken ct)
+    {
+        var email = Identity.NormaliseEmail(customer.Email);
+        var key = email ?? "stripe:" + customer.Id;
+        var person = db.People.Local.SingleOrDefault(p => p.Mode == connection.Mode && p.Key == key)
+            ?? await db.People.SingleOrDefaultAsync(p => p.Mode == connection.Mode && p.Key == key, ct);
+        if (person is null)
+        {
+            person = new Person
+            {
+                Id = Guid.NewGuid(), Mode = connection.Mode, Key = key, Email = email, Identified = email is not null,
+                CreatedAt = now.ToUnixTimeMilliseconds(),
+            };
+            db.People.Add(person);
+        }
+
+        var link = db.PersonCustomers.Local.SingleOrDefault(l => l.ConnectionId == connection.Id && l.CustomerId == customer.Id)
+            ?? await db.PersonCustomers.SingleOrDefaultAsync(l => l.ConnectionId == connection.Id && l.CustomerId == customer.Id, ct);
+        if (link is null)
+        {
+            db.PersonCustomers.Add(new PersonCustomer { ConnectionId = connection.Id, CustomerId = customer.Id, PersonId = person.Id });
+        }
+        else if (link.PersonId != person.Id)
+        {
+            // The customer moved (an email appeared or changed): its events follow it, and a person left
+            // without customers (the old unidentified one) goes.
+            var previous = link.PersonId;
+            link.PersonId = person.Id;
+            await db.SaveChangesAsync(ct);
+            await db.MetricEvents.Where(m => m.PersonId == previous && m.CustomerId == customer.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.PersonId, person.Id), ct);
+            if (!await db.PersonCustomers.AnyAsync(l => l.PersonId == previous, ct))
+            {
+                await db.MetricEvents.Where(m => m.PersonId == previous).ExecuteUpdateAsync(s => s.SetProperty(m => m.PersonId, person.Id), ct);
+                await db.People.Where(p => p.Id == previous && !p.Identified).ExecuteDeleteAsync(ct);
+            }
+        }
+
+        await db.SaveChangesAsync(ct);
+        return person;
+    }
+
+    private static async Task StoreEventsAsync(AppDbContext db, Connection connection, Person person, IReadOnlyList<MetricEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        var keys = events.Select(e => e.NaturalKey).ToList();
+        var existing = await db.MetricEvents.Where(m => m.Mode == connection.Mode && keys.Contains(m.NaturalKey)).ToDictionaryAsync(m => m.NaturalKey, ct);
+        foreach (var e in events.DistinctBy(e => e.NaturalKey))
+        {
+            if (!existing.TryGetValue(e.NaturalKey, out var row))
+            {
+                row = new StoredMetricEvent { Mode = connection.Mode, Metric = e.Metric, NaturalKey = e.NaturalKey };
+                db.MetricEvents.Add(row);
+            }
+
+            row.ConnectionId = connection.Id;
+            row.Time = e.Time.ToUnixTimeMilliseconds();
+            row.Day = (int)(row.Time / 86_400_000);
+            row.PersonId = person.Id;
+            row.CustomerId = e.CustomerId;
+            row.Amount = e.Amount;
+            row.Currency = e.Currency;
+            row.PropertiesJson = JsonSerializer.Serialize(e.Properties, Json);
+            row.SourceId = e.SourceId;
+        }
+    }
+}

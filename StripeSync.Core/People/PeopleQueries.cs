@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using StripeSync.Core.Connections;
+using StripeSync.Core.Persistence;
+
+namespace StripeSync.Core.People;
+
+public sealed record PersonView(Guid Id, string? Email, bool Identified, string? Name, IReadOnlyList<string> StripeCustomerIds, JsonElement Fields);
+
+public sealed record PersonEventView(long Id, string Metric, DateTimeOffset Time, long? Amount, string? Currency, JsonElement Properties, string? SourceId);
+
+/// <summary>Reads people for the API and the People pages.</summary>
+public sealed class PeopleQueries(IDbContextFactory<AppDbContext> dbFactory)
+{
+    public async Task<(IReadOnlyList<PersonView> Items, int Total)> SearchAsync(
+        ConnectionMode mode, string? email, string? stripeCustomerId, string? q, int page, int pageSize, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var people = db.People.AsNoTracking().Where(p => p.Mode == mode);
+        if (!string.IsNullOrWhiteSpace(email))
+        {
+            var normalised = email.Trim().ToLowerInvariant();
+            people = people.Where(p => p.Email == normalised);
+        }
+
+        if (!string.IsNullOrWhiteSpace(stripeCustomerId))
+        {
+            var id = stripeCustomerId.Trim();
+            people = people.Where(p => db.PersonCustomers.Any(l => l.PersonId == p.Id && l.CustomerId == id));
+        }
+
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            var term = q.Trim().ToLowerInvariant();
+            people = people.Where(p => p.SearchText.Contains(term));
+        }
+
+        var total = await people.CountAsync(ct);
+        var rows = await people.OrderBy(p => p.Key).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return (await ViewsAsync(db, rows, ct), total);
+    }
+
+    public async Task<PersonView?> FindAsync(Guid id, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var person = await db.People.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, ct);
+        return person is null ? null : (await ViewsAsync(db, [person], ct))[0];
+    }
+
+    /// <summary>A person's events across metrics, newest first.</summary>
+    public async Task<(IReadOnlyList<PersonEventView> Items, int Total)> EventsAsync(Guid personId, int page, int pageSize, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var events = db.MetricEvents.AsNoTracking().Where(m => m.PersonId == personId);
+        var total = await events.CountAsync(ct);
+        var rows = await events.OrderByDescending(m => m.Time).ThenByDescending(m => m.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return ([.. rows.Select(EventView)], total);
+    }
+
+    internal static PersonEventView EventView(StoredMetricEvent m) =>
+        new(m.Id, m.Metric, DateTimeOffset.FromUnixTimeMilliseconds(m.Time), m.Amount, m.Currency,
+            JsonDocument.Parse(m.PropertiesJson).RootElement.Clone(), m.SourceId);
+
+    private static async Task<IReadOnlyList<PersonView>> ViewsAsync(AppDbContext db, IReadOnlyList<Person> people, CancellationToken ct)
+    {
+        var ids = people.Select(p => p.Id).ToList();
+        var links = (await db.PersonCustomers.AsNoTracking().Where(l => ids.Contains(l.PersonId)).ToListAsync(ct))
+            .ToLookup(l => l.PersonId, l => l.CustomerId);
+        return [.. people.Select(p => new PersonView(p.Id, p.Email, p.Identified, p.Name,
+            [.. links[p.Id].Order(StringComparer.Ordinal)], JsonDocument.Parse(p.FieldsJson).RootElement.Clone()))];
+    }
+}

@@ -1,0 +1,87 @@
+using Microsoft.EntityFrameworkCore;
+using StripeSync.Core.Metrics;
+using StripeSync.Core.People;
+using StripeSync.Core.Persistence;
+
+namespace StripeSync.Web.Api;
+
+public static class MetricsApi
+{
+    private const int MaxDays = 3660;
+
+    public static void MapMetricsApi(this RouteGroupBuilder api)
+    {
+        var metrics = api.MapGroup("/metrics").WithTags("Metrics");
+
+        metrics.MapGet("/", async (string? mode, MetricQueries queries, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+            await ApiMode.ResolveAsync(mode, dbFactory, ct) is { } resolved
+                ? Results.Ok(await queries.ListAsync(resolved, ct))
+                : ApiMode.BadMode())
+            .WithSummary("Every metric with its count over the last 30 days (UTC), zeros included.");
+
+        metrics.MapGet("/{name}/daily", async (string name, string? from, string? to, string? mode,
+            MetricQueries queries, TimeProvider clock, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+        {
+            if (!Core.Processing.Metrics.All.Contains(name))
+            {
+                return UnknownMetric(name);
+            }
+
+            var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+            if (!TryDate(to, today, out var last) || !TryDate(from, last.AddDays(-29), out var first))
+            {
+                return TypedResults.Problem("from and to are dates as yyyy-MM-dd (UTC days).", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            if (first > last || last.DayNumber - first.DayNumber >= MaxDays)
+            {
+                return TypedResults.Problem($"from must be on or before to, and the range at most {MaxDays} days.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            if (await ApiMode.ResolveAsync(mode, dbFactory, ct) is not { } resolved)
+            {
+                return ApiMode.BadMode();
+            }
+
+            return TypedResults.Ok(await queries.DailyAsync(resolved, name, first, last, ct));
+        }).WithSummary("A metric's count and amounts per currency for every UTC day of the range (default: the last 30 days).");
+
+        metrics.MapGet("/{name}/events", async (string name, string? mode, int? page, int? pageSize, HttpRequest request,
+            MetricQueries queries, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+        {
+            if (!Core.Processing.Metrics.All.Contains(name))
+            {
+                return UnknownMetric(name);
+            }
+
+            if (!Paging.TryRead(page, pageSize, out var paging, out var error))
+            {
+                return Paging.Bad(error);
+            }
+
+            if (await ApiMode.ResolveAsync(mode, dbFactory, ct) is not { } resolved)
+            {
+                return ApiMode.BadMode();
+            }
+
+            var filters = request.Query.Where(q => q.Key.StartsWith("property.", StringComparison.Ordinal) && q.Key.Length > "property.".Length)
+                .ToDictionary(q => q.Key["property.".Length..], q => q.Value.ToString());
+            var (items, total) = await queries.EventsAsync(resolved, name, filters, paging.Page, paging.PageSize, ct);
+            return TypedResults.Ok(new Paged<PersonEventView>(items, total));
+        }).WithSummary("The activity feed of a metric, newest first; filter with property.Name=value (exact).");
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult UnknownMetric(string name) => TypedResults.Problem(
+        $"There is no metric '{name}'. Metrics: {string.Join(", ", Core.Processing.Metrics.All)}.", statusCode: StatusCodes.Status404NotFound);
+
+    private static bool TryDate(string? text, DateOnly fallback, out DateOnly date)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            date = fallback;
+            return true;
+        }
+
+        return DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out date);
+    }
+}

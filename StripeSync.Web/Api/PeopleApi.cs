@@ -1,0 +1,47 @@
+using Microsoft.EntityFrameworkCore;
+using StripeSync.Core.People;
+using StripeSync.Core.Persistence;
+
+namespace StripeSync.Web.Api;
+
+public static class PeopleApi
+{
+    public static void MapPeopleApi(this RouteGroupBuilder api)
+    {
+        var people = api.MapGroup("/people").WithTags("People");
+
+        people.MapGet("/", async (string? email, string? stripeCustomerId, string? q, string? mode, int? page, int? pageSize,
+            PeopleQueries queries, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+        {
+            if (!Paging.TryRead(page, pageSize, out var paging, out var error))
+            {
+                return Paging.Bad(error);
+            }
+
+            if (await ApiMode.ResolveAsync(mode, dbFactory, ct) is not { } resolved)
+            {
+                return ApiMode.BadMode();
+            }
+
+            var (items, total) = await queries.SearchAsync(resolved, email, stripeCustomerId, q, paging.Page, paging.PageSize, ct);
+            return TypedResults.Ok(new Paged<PersonView>(items, total));
+        }).WithSummary("People, searchable by email, Stripe customer id or free text (email, name, customer id).");
+
+        people.MapGet("/{id:guid}", async (Guid id, PeopleQueries queries, CancellationToken ct) =>
+            await queries.FindAsync(id, ct) is { } person
+                ? Results.Ok(person)
+                : TypedResults.Problem("No person has this id.", statusCode: StatusCodes.Status404NotFound))
+            .WithSummary("One person with every field token.");
+
+        people.MapGet("/{id:guid}/events", async (Guid id, int? page, int? pageSize, PeopleQueries queries, CancellationToken ct) =>
+        {
+            if (!Paging.TryRead(page, pageSize, out var paging, out var error))
+            {
+                return Paging.Bad(error);
+            }
+
+            var (items, total) = await queries.EventsAsync(id, paging.Page, paging.PageSize, ct);
+            return TypedResults.Ok(new Paged<PersonEventView>(items, total));
+        }).WithSummary("A person's metric events across metrics, newest first.");
+    }
+}

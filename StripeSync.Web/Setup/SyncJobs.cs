@@ -1,0 +1,43 @@
+using Hangfire;
+using StripeSync.Core.Ingestion;
+using StripeSync.Core.Ingestion.Backfill;
+using StripeSync.Core.Ingestion.Inbox;
+using StripeSync.Core.People;
+using StripeSync.Core.StripeApi;
+
+namespace StripeSync.Web.Setup;
+
+/// <summary>The sync's background work as Hangfire jobs: small arguments, all state in our tables.</summary>
+public sealed class HangfireSyncJobs(IBackgroundJobClient client) : ISyncJobs
+{
+    public void BackfillPage(Guid connectionId, StripeObjectType type) =>
+        client.Enqueue<SyncJobRunner>(job => job.BackfillPageAsync(connectionId, type, CancellationToken.None));
+
+    public void DrainInbox(Guid connectionId) =>
+        client.Enqueue<SyncJobRunner>(job => job.DrainInboxAsync(connectionId, CancellationToken.None));
+
+    public void Derive(Guid connectionId) =>
+        client.Enqueue<SyncJobRunner>(job => job.DeriveAsync(connectionId, CancellationToken.None));
+}
+
+/// <summary>
+/// The job entry points Hangfire calls. Draining the inbox and deriving people are serialised (one at a
+/// time across all workers, through Hangfire's distributed lock), so two workers never apply the same
+/// events or rebuild the same person at once; backfill pages run side by side.
+/// </summary>
+public sealed class SyncJobRunner(BackfillJob backfill, InboxProcessor inbox, DeriveJob derive, EventsPoll poll)
+{
+    [AutomaticRetry(Attempts = 10, DelaysInSeconds = [5, 10, 30, 60, 120, 300, 600, 600, 600, 600])]
+    public Task BackfillPageAsync(Guid connectionId, StripeObjectType type, CancellationToken ct) =>
+        backfill.RunPageAsync(connectionId, type, ct);
+
+    [DisableConcurrentExecution(timeoutInSeconds: 600)]
+    public Task DrainInboxAsync(Guid connectionId, CancellationToken ct) => inbox.DrainAsync(connectionId, ct);
+
+    [DisableConcurrentExecution(timeoutInSeconds: 600)]
+    public Task DeriveAsync(Guid connectionId, CancellationToken ct) => derive.RunAsync(connectionId, ct);
+
+    [DisableConcurrentExecution(timeoutInSeconds: 300)]
+    [AutomaticRetry(Attempts = 0)]
+    public Task PollEventsAsync(CancellationToken ct) => poll.PollAllAsync(ct);
+}
