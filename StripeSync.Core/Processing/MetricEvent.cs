@@ -39,4 +39,11 @@ public sealed record MetricEvent(
     long? Amount,
     string? Currency,
     IReadOnlyDictionary<string, string> Properties,
-    string SourceId);
+    string SourceId)
+{
+    /// <summary>
+    /// The normalised email the fact names when it has no Stripe customer (a guest checkout), so it can still be
+    /// attributed to a person; null otherwise (the customer id attributes it). <see cref="CustomerId"/> is then "".
+    /// </summary>
+    public string? Email { get; init; }
+}
