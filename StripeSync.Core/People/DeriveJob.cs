@@ -62,11 +62,11 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimePro
             return 0;
         }
 
-        var state = await AccountState.LoadAsync(db, connectionId, ct);
+        var catalog = await StoredState.CatalogAsync(db, connectionId, ct);
         var now = clock.GetUtcNow();
         foreach (var mark in dirty)
         {
-            await DeriveCustomerAsync(db, connection, state, mark.CustomerId, now, ct);
+            await DeriveCustomerAsync(db, connection, catalog, mark.CustomerId, now, ct);
         }
 
         db.DirtyCustomers.RemoveRange(dirty);
@@ -74,7 +74,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimePro
         return dirty.Count;
     }
 
-    private static async Task DeriveCustomerAsync(AppDbContext db, Connection connection, AccountState state, string customerId, DateTimeOffset now, CancellationToken ct)
+    private static async Task DeriveCustomerAsync(AppDbContext db, Connection connection, Catalog catalog, string customerId, DateTimeOffset now, CancellationToken ct)
     {
         var stored = await db.StripeObjects.AsNoTracking()
             .SingleOrDefaultAsync(o => o.ConnectionId == connection.Id && o.StripeId == customerId && o.Type == StripeObjectType.Customer, ct);
@@ -86,16 +86,21 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimePro
         var customer = StateStore.Deserialize<CustomerRecord>(stored);
         var person = await PersonForAsync(db, connection, customer, now, ct);
         var customerIds = await db.PersonCustomers.Where(l => l.PersonId == person.Id).Select(l => l.CustomerId).ToListAsync(ct);
-        var records = await CustomerRecords.LoadAsync(db, connection.Id, customerIds, ct);
+        var state = await StoredState.CustomersAsync(db, connection.Id, customerIds, ct);
 
-        var events = Derivation.Events(records, state, now);
-        await StoreEventsAsync(db, connection, person, events, ct);
+        await MetricEventStore.AddAsync(db, connection, person.Id, state.Events(catalog, now), ct);
+        await db.SaveChangesAsync(ct);
+        // Events stored from webhooks before this customer had a person (and guest checkouts) join it now.
+        await db.MetricEvents.Where(m => m.ConnectionId == connection.Id && m.PersonId == null && m.CustomerId != null && customerIds.Contains(m.CustomerId))
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.PersonId, person.Id), ct);
 
         var lastActivity = await db.MetricEvents.Where(m => m.PersonId == person.Id).MaxAsync(m => (long?)m.Time, ct);
         person.LastActivity = lastActivity;
-        person.Name = records.Customers.Select(c => c.Name).FirstOrDefault(n => !string.IsNullOrWhiteSpace(n));
+        person.Name = state.Person.Customers.OrderBy(c => c.Deleted).ThenByDescending(c => c.Created)
+            .Select(c => c.Name).FirstOrDefault(n => !string.IsNullOrWhiteSpace(n));
         person.SearchText = string.Join(' ', [person.Email, person.Name, .. customerIds]).ToLowerInvariant();
-        var fields = Derivation.Fields(records, state, lastActivity is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : null, now);
+        var fields = PersonFields.Compute(state.Person, catalog, person.EmailUnsubscribed,
+            lastActivity is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : null, now, now);
         person.FieldsJson = JsonSerializer.Serialize(fields, Json);
         person.UpdatedAt = now.ToUnixTimeMilliseconds();
     }
@@ -144,34 +149,5 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimePro
 
         await db.SaveChangesAsync(ct);
         return person;
-    }
-
-    private static async Task StoreEventsAsync(AppDbContext db, Connection connection, Person person, IReadOnlyList<MetricEvent> events, CancellationToken ct)
-    {
-        if (events.Count == 0)
-        {
-            return;
-        }
-
-        var keys = events.Select(e => e.NaturalKey).ToList();
-        var existing = await db.MetricEvents.Where(m => m.Mode == connection.Mode && keys.Contains(m.NaturalKey)).ToDictionaryAsync(m => m.NaturalKey, ct);
-        foreach (var e in events.DistinctBy(e => e.NaturalKey))
-        {
-            if (!existing.TryGetValue(e.NaturalKey, out var row))
-            {
-                row = new StoredMetricEvent { Mode = connection.Mode, Metric = e.Metric, NaturalKey = e.NaturalKey };
-                db.MetricEvents.Add(row);
-            }
-
-            row.ConnectionId = connection.Id;
-            row.Time = e.Time.ToUnixTimeMilliseconds();
-            row.Day = (int)(row.Time / 86_400_000);
-            row.PersonId = person.Id;
-            row.CustomerId = e.CustomerId;
-            row.Amount = e.Amount;
-            row.Currency = e.Currency;
-            row.PropertiesJson = JsonSerializer.Serialize(e.Properties, Json);
-            row.SourceId = e.SourceId;
-        }
     }
 }

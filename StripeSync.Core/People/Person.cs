@@ -21,6 +21,9 @@ public sealed class Person
     /// <summary>Lower-case email, name and Stripe customer ids: what people search finds a person by.</summary>
     public string SearchText { get; set; } = "";
 
+    /// <summary>The local "email unsubscribed" flag (SPEC §3): StripeSync's own, never sent to Stripe.</summary>
+    public bool EmailUnsubscribed { get; set; }
+
     /// <summary>Every field token of SPEC §6 with its value, as JSON.</summary>
     public string FieldsJson { get; set; } = "{}";
 

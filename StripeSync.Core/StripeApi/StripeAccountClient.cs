@@ -7,8 +7,9 @@ namespace StripeSync.Core.StripeApi;
 public sealed record RecordPage(IReadOnlyList<StripeRecord> Items, string? NextCursor);
 
 /// <summary>An event of the Events API or a webhook: our record of its object, and the raw JSON we keep.</summary>
+/// <param name="Previous">For *.updated events: the object as it was before, from <c>data.previous_attributes</c>.</param>
 public sealed record EventRecord(string Id, string Type, DateTimeOffset Created, bool Livemode, StripeRecord? Data,
-    IReadOnlyCollection<string> PreviousAttributes, string Json);
+    StripeRecord? Previous, string Json);
 
 public sealed record EventPage(IReadOnlyList<EventRecord> Items, string? NextCursor);
 

@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using Stripe;
 
 namespace StripeSync.Core.StripeApi;
@@ -44,10 +45,32 @@ public static class StripeEvents
 
     internal static EventRecord ToRecord(Event e, string json, bool livemode)
     {
-        var previous = e.Data?.PreviousAttributes is Newtonsoft.Json.Linq.JObject attributes
-            ? attributes.Properties().Select(p => p.Name).ToList()
-            : [];
+        livemode = e.Livemode || livemode;
         return new EventRecord(e.Id, e.Type, new DateTimeOffset(DateTime.SpecifyKind(e.Created, DateTimeKind.Utc)),
-            e.Livemode, StripeMapper.Map(e.Data?.Object, e.Livemode || livemode), previous, json);
+            e.Livemode, StripeMapper.Map(e.Data?.Object, livemode), Previous(json, livemode), json);
+    }
+
+    /// <summary>
+    /// The object before the change: <c>data.object</c> with <c>data.previous_attributes</c> laid over it. This is
+    /// right however late or out of order the event arrives, unlike whatever state we happen to hold.
+    /// </summary>
+    private static StripeRecord? Previous(string json, bool livemode)
+    {
+        var root = JObject.Parse(json);
+        if (root["data"] is not JObject data || data["object"] is not JObject current
+            || data["previous_attributes"] is not JObject { HasValues: true } previous)
+        {
+            return null;
+        }
+
+        var before = (JObject)current.DeepClone();
+        foreach (var property in previous.Properties())
+        {
+            before[property.Name] = property.Value.DeepClone();
+        }
+
+        data["object"] = before;
+        data.Remove("previous_attributes");
+        return StripeMapper.Map(EventUtility.ParseEvent(root.ToString(Newtonsoft.Json.Formatting.None), throwOnApiVersionMismatch: false).Data?.Object, livemode);
     }
 }

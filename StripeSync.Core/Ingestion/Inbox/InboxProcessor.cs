@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using StripeSync.Core.People;
 using StripeSync.Core.Persistence;
+using StripeSync.Core.Processing;
 using StripeSync.Core.StripeApi;
 
 namespace StripeSync.Core.Ingestion.Inbox;
@@ -32,6 +34,7 @@ public sealed class InboxProcessor(
         var batch = await db.Inbox.Where(e => e.ConnectionId == connectionId && e.ProcessedAt == null && e.Attempts < 5)
             .OrderBy(e => e.Created).ThenBy(e => e.Id).Take(Batch).ToListAsync(ct);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        Catalog? catalog = null;
         foreach (var stored in batch)
         {
             try
@@ -41,6 +44,8 @@ public sealed class InboxProcessor(
                 {
                     // Objects carry whole seconds; the event id breaks no ties, so equal times let the later-processed win.
                     await StateStore.UpsertAsync(db, connectionId, [record], stored.Created * 1000, now, ct);
+                    catalog ??= await StoredState.CatalogAsync(db, connectionId, ct);
+                    await MetricEventStore.AddAsync(db, connection, null, EventOnlyFacts(parsed, record, catalog), ct);
                 }
 
                 stored.ProcessedAt = now;
@@ -57,5 +62,40 @@ public sealed class InboxProcessor(
         }
 
         return batch.Count;
+    }
+
+    /// <summary>
+    /// The facts only an event shows (derived from the event itself, so a late event still counts): a plan
+    /// change's before and after, a failed attempt on an invoice, when a checkout completed.
+    /// </summary>
+    private static List<MetricEvent> EventOnlyFacts(EventRecord stripeEvent, StripeRecord record, Catalog catalog)
+    {
+        var facts = new List<MetricEvent>();
+        switch (record)
+        {
+            case SubscriptionRecord current when stripeEvent.Previous is SubscriptionRecord previous:
+                if (MetricDerivation.Change(previous, current, stripeEvent.Created, catalog) is { } change)
+                {
+                    facts.Add(change);
+                }
+
+                break;
+            case InvoiceRecord invoice when stripeEvent.Type == "invoice.payment_failed":
+                if (MetricDerivation.FailedPaymentFromInvoiceEvent(invoice, stripeEvent.Created, null) is { } failed)
+                {
+                    facts.Add(failed);
+                }
+
+                break;
+            case CheckoutSessionRecord session when stripeEvent.Type == "checkout.session.completed":
+                if (MetricDerivation.Checkout(session, stripeEvent.Created, catalog) is { } completed)
+                {
+                    facts.Add(completed);
+                }
+
+                break;
+        }
+
+        return facts;
     }
 }

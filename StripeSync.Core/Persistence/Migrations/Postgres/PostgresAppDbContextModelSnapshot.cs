@@ -507,6 +507,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(320)
                         .HasColumnType("character varying(320)");
 
+                    b.Property<bool>("EmailUnsubscribed")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("FieldsJson")
                         .IsRequired()
                         .HasColumnType("text");

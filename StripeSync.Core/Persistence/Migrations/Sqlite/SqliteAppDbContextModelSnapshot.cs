@@ -494,6 +494,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("EmailUnsubscribed")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("FieldsJson")
                         .IsRequired()
                         .HasColumnType("TEXT");

@@ -11,7 +11,7 @@ using StripeSync.Core.Persistence;
 namespace StripeSync.Core.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122211532_Initial")]
+    [Migration("20261122212318_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -496,6 +496,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("Email")
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("EmailUnsubscribed")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("FieldsJson")
                         .IsRequired()

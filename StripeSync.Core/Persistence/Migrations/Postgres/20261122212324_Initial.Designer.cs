@@ -12,7 +12,7 @@ using StripeSync.Core.Persistence;
 namespace StripeSync.Core.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261122211538_Initial")]
+    [Migration("20261122212324_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -509,6 +509,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.Property<string>("Email")
                         .HasMaxLength(320)
                         .HasColumnType("character varying(320)");
+
+                    b.Property<bool>("EmailUnsubscribed")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("FieldsJson")
                         .IsRequired()
