@@ -1,4 +1,34 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/", () => "StripeSync simulator");
-await app.RunAsync();
+using System.Globalization;
+using StripeSync.Simulator;
+
+// Standalone: dotnet run --project StripeSync.Simulator -- --port 12111 --customers 2000 --seed 1 [--live-activity]
+//   [--stripe-limits] [--latency-ms 50] [--failure-rate 0.1]
+var options = new SimulatorOptions
+{
+    Port = Read("--port", 12111),
+    Customers = Read("--customers", 200),
+    Seed = Read("--seed", 1),
+    LiveActivity = args.Contains("--live-activity"),
+    Latency = TimeSpan.FromMilliseconds(Read("--latency-ms", 0)),
+    FailureRate = Read("--failure-rate", 0.0),
+};
+if (args.Contains("--stripe-limits"))
+{
+    options = options.WithStripeLimits();
+}
+
+await using var server = await SimulatorServer.StartAsync(options);
+Console.WriteLine($"Stripe simulator on {server.BaseUrl} ({options.Customers} customers, seed {options.Seed}); keys: sk_test_sim, rk_live_sim_full, …; control: {server.BaseUrl}_sim/");
+var done = new TaskCompletionSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    done.TrySetResult();
+};
+await done.Task;
+
+T Read<T>(string name, T fallback) where T : IParsable<T>
+{
+    var at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length && T.TryParse(args[at + 1], CultureInfo.InvariantCulture, out var value) ? value : fallback;
+}

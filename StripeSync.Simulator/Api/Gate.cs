@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Threading.RateLimiting;
+using StripeSync.Simulator.Data;
+
+namespace StripeSync.Simulator.Api;
+
+/// <summary>
+/// What stands before every <c>/v1</c> endpoint, in Stripe's order: the key (401), the request-rate limits
+/// (429), injected faults (500, dropped connections, latency), then the restricted key's permissions (403).
+/// </summary>
+internal sealed class Gate(SimulatorAccount account, Faults faults)
+{
+    private readonly ConcurrentDictionary<string, TokenBucketRateLimiter> buckets = new(StringComparer.Ordinal);
+    private readonly Random random = new(account.Options.Seed);
+    private readonly Lock randomGate = new();
+
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        context.Response.Headers["Request-Id"] = "req_" + Guid.NewGuid().ToString("N")[..14];
+        context.Response.Headers["Stripe-Version"] = SimulatorAccount.ApiVersion;
+        if (!context.Request.Path.StartsWithSegments("/v1"))
+        {
+            await next(context);
+            return;
+        }
+
+        faults.CountRequest();
+        if (faults.Latency > TimeSpan.Zero)
+        {
+            await Task.Delay(faults.Latency, context.RequestAborted);
+        }
+
+        var key = KeyOf(context.Request);
+        if (key is null)
+        {
+            await StripeErrors.Error(401, "invalid_request_error",
+                "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.")
+                .ExecuteAsync(context);
+            return;
+        }
+
+        if (key.StartsWith("pk_", StringComparison.Ordinal))
+        {
+            await StripeErrors.Error(401, "invalid_request_error",
+                "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.")
+                .ExecuteAsync(context);
+            return;
+        }
+
+        var known = Keys.Resolve(key);
+        if (known is null || faults.IsRevoked(key))
+        {
+            faults.CountUnauthorized();
+            await StripeErrors.Error(401, "invalid_request_error",
+                $"{(known is null ? "Invalid" : "Expired")} API Key provided: {Keys.Redact(key)}", known is null ? null : "api_key_expired")
+                .ExecuteAsync(context);
+            return;
+        }
+
+        context.Items[typeof(SimKey)] = known;
+        var endpoint = Endpoint(context.Request.Path.Value ?? "");
+        var accountRate = known.Livemode ? faults.LiveRequestsPerSecond : faults.TestRequestsPerSecond;
+        if (!Admit(known.Livemode ? "live" : "test", accountRate) || !Admit((known.Livemode ? "live " : "test ") + endpoint, faults.EndpointRequestsPerSecond))
+        {
+            faults.CountRateLimited();
+            await StripeErrors.Error(429, "invalid_request_error",
+                "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.", "rate_limit")
+                .ExecuteAsync(context);
+            return;
+        }
+
+        double roll;
+        lock (randomGate)
+        {
+            roll = random.NextDouble();
+        }
+
+        if (roll < faults.DropRate)
+        {
+            faults.CountDropped();
+            context.Abort();
+            return;
+        }
+
+        if (roll < faults.DropRate + faults.FailureRate)
+        {
+            faults.CountFailed();
+            await StripeErrors.Error(500, "api_error",
+                "An unknown error occurred while processing your request. Please retry, or contact us at https://support.stripe.com/contact.",
+                shouldRetry: true).ExecuteAsync(context);
+            return;
+        }
+
+        var permission = Keys.Required(context.Request.Method, context.Request.Path.Value ?? "");
+        if (permission is not null && !known.Permissions.Contains(permission))
+        {
+            await StripeErrors.Error(403, "invalid_request_error",
+                $"The provided key '{Keys.Redact(key)}' does not have the required permissions for this endpoint on account '{account.AccountId}'. " +
+                $"Having the '{Keys.StripeName(permission)}' permission would allow this request to continue.")
+                .ExecuteAsync(context);
+            return;
+        }
+
+        await next(context);
+    }
+
+    private bool Admit(string bucket, double perSecond)
+    {
+        if (perSecond <= 0)
+        {
+            return true;
+        }
+
+        var limiter = buckets.GetOrAdd($"{bucket}@{perSecond}", _ => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            // A rolling second: at most perSecond requests in any second, refilled in tenths.
+            TokenLimit = Math.Max(1, (int)perSecond),
+            TokensPerPeriod = Math.Max(1, (int)Math.Round(perSecond / 10)),
+            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+        using var lease = limiter.AttemptAcquire();
+        return lease.IsAcquired;
+    }
+
+    private static string? KeyOf(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return header[7..].Trim();
+        }
+
+        if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                return Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim())).Split(':')[0];
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary><c>/v1/invoices/in_123/lines</c> → <c>/v1/invoices/{id}/lines</c>: limits count per endpoint.</summary>
+    internal static string Endpoint(string path) =>
+        string.Join('/', path.Split('/').Select(s => s.Contains('_', StringComparison.Ordinal) && s.Any(char.IsDigit) ? "{id}" : s));
+}
+
+/// <summary>The fault and limit knobs, changeable while running (control API), and what they caused.</summary>
+public sealed class Faults(SimulatorOptions options)
+{
+    private readonly ConcurrentDictionary<string, bool> revoked = new(StringComparer.Ordinal);
+    private long requests, rateLimited, failed, dropped, unauthorized;
+
+    public double LiveRequestsPerSecond { get; set; } = options.LiveRequestsPerSecond;
+    public double TestRequestsPerSecond { get; set; } = options.TestRequestsPerSecond;
+    public double EndpointRequestsPerSecond { get; set; } = options.EndpointRequestsPerSecond;
+    public TimeSpan Latency { get; set; } = options.Latency;
+    public double FailureRate { get; set; } = options.FailureRate;
+    public double DropRate { get; set; } = options.DropRate;
+
+    public long Requests => Interlocked.Read(ref requests);
+    public long RateLimited => Interlocked.Read(ref rateLimited);
+    public long Failed => Interlocked.Read(ref failed);
+    public long Dropped => Interlocked.Read(ref dropped);
+    public long Unauthorized => Interlocked.Read(ref unauthorized);
+
+    public void Revoke(string key) => revoked[key] = true;
+
+    public void Restore(string key) => revoked.TryRemove(key, out _);
+
+    public bool IsRevoked(string key) => revoked.ContainsKey(key);
+
+    internal void CountRequest() => Interlocked.Increment(ref requests);
+    internal void CountRateLimited() => Interlocked.Increment(ref rateLimited);
+    internal void CountFailed() => Interlocked.Increment(ref failed);
+    internal void CountDropped() => Interlocked.Increment(ref dropped);
+    internal void CountUnauthorized() => Interlocked.Increment(ref unauthorized);
+}
