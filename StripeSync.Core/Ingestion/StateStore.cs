@@ -84,21 +84,17 @@ public static class StateStore
         return changed;
     }
 
-    /// <summary>Queues customers for derivation (once each, however often they change before it runs).</summary>
+    /// <summary>
+    /// Queues customers for derivation (once each, however often they change before it runs). Concurrent
+    /// page jobs mark the same customers, so the insert ignores a row that is already there (the same SQL
+    /// on SQLite and PostgreSQL); callers run it inside their page's transaction.
+    /// </summary>
     public static async Task MarkDirtyAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<string> customerIds, long now, CancellationToken ct)
     {
-        if (customerIds.Count == 0)
+        foreach (var id in customerIds.Distinct(StringComparer.Ordinal))
         {
-            return;
-        }
-
-        var ids = customerIds.ToList();
-        var known = (await db.DirtyCustomers.Where(d => d.ConnectionId == connectionId && ids.Contains(d.CustomerId))
-            .Select(d => d.CustomerId).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
-        known.UnionWith(db.ChangeTracker.Entries<DirtyCustomer>().Where(e => e.Entity.ConnectionId == connectionId).Select(e => e.Entity.CustomerId));
-        foreach (var id in ids.Where(id => !known.Contains(id)))
-        {
-            db.DirtyCustomers.Add(new DirtyCustomer { ConnectionId = connectionId, CustomerId = id, MarkedAt = now });
+            await db.Database.ExecuteSqlAsync(
+                $"INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\") VALUES ({connectionId}, {id}, {now}) ON CONFLICT DO NOTHING", ct);
         }
     }
 

@@ -144,7 +144,7 @@ internal sealed class Generator
     {
         // Customers join evenly over the two years, with some jitter.
         var joined = Start.AddSeconds((now - Start).TotalSeconds * (index + random.NextDouble()) / total);
-        var person = faker.Person;
+        var person = new Bogus.Person("en", random.Next());
         var name = person.FullName;
         string? email = person.Email.ToLowerInvariant();
         var roll = random.NextDouble();

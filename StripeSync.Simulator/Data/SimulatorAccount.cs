@@ -137,14 +137,15 @@ public sealed class SimulatorAccount
             CurrentPeriodStart = subscription.StartDate, CurrentPeriodEnd = subscription.StartDate,
         });
 
+    // Stripe.net's Discounts getter builds a new list each time: add by assigning a new list.
     internal void AddDiscount(Subscription subscription, Coupon coupon, DateTimeOffset start) =>
-        subscription.Discounts.Add(new Discount
+        subscription.Discounts = [.. subscription.Discounts ?? [], new Discount
         {
             Id = Ids.Next("di"), Object = "discount", CustomerId = subscription.CustomerId, Subscription = subscription.Id,
             Start = start.UtcDateTime,
             End = coupon.Duration == "repeating" ? start.AddMonths((int)(coupon.DurationInMonths ?? 1)).UtcDateTime : null,
             Source = new DiscountSource { Type = "coupon", CouponId = coupon.Id },
-        });
+        }];
 
     /// <summary>
     /// Bills a subscription from its start to <paramref name="until"/>: a $0 invoice for a trial, then one invoice

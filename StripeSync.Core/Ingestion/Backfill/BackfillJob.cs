@@ -91,6 +91,7 @@ public sealed class BackfillJob(
         }
 
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await StateStore.UpsertAsync(db, connectionId, page.Items, version: now, now, ct);
         cursor.Cursor = page.NextCursor ?? cursor.Cursor;
         cursor.Done = page.NextCursor is null;
@@ -100,6 +101,7 @@ public sealed class BackfillJob(
         try
         {
             await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
         }
         catch (DbUpdateConcurrencyException)
         {
@@ -116,10 +118,9 @@ public sealed class BackfillJob(
             logger.LogInformation("Backfill of connection {ConnectionId} fetched every type", connectionId);
             // Refunds and invoice payments fetched before their charge or invoice could not name a customer
             // then; deriving every customer once now covers them.
-            var customers = await db.StripeObjects.Where(o => o.ConnectionId == connectionId && o.Type == StripeObjectType.Customer)
-                .Select(o => o.StripeId).ToListAsync(ct);
-            await StateStore.MarkDirtyAsync(db, connectionId, customers, now, ct);
-            await db.SaveChangesAsync(ct);
+            await db.Database.ExecuteSqlAsync(
+                $"INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\") SELECT \"ConnectionId\", \"StripeId\", {now} FROM stripe_objects WHERE \"ConnectionId\" = {connectionId} AND \"Type\" = {(int)StripeObjectType.Customer} ON CONFLICT DO NOTHING",
+                ct);
             jobs.Derive(connectionId);
         }
     }

@@ -37,12 +37,13 @@ public sealed class InboxProcessor(
         Catalog? catalog = null;
         foreach (var stored in batch)
         {
+            // One transaction per event: its state, facts, dirty marks and "processed" land together or not at all.
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             try
             {
                 var parsed = StripeEvents.Parse(stored.Json, livemode);
                 if (parsed?.Data is { } record)
                 {
-                    // Objects carry whole seconds; the event id breaks no ties, so equal times let the later-processed win.
                     await StateStore.UpsertAsync(db, connectionId, [record], stored.Created * 1000, now, ct);
                     catalog ??= await StoredState.CatalogAsync(db, connectionId, ct);
                     await MetricEventStore.AddAsync(db, connection, null, EventOnlyFacts(parsed, record, catalog), ct);
@@ -50,15 +51,20 @@ public sealed class InboxProcessor(
 
                 stored.ProcessedAt = now;
                 stored.Error = null;
+                await db.SaveChangesAsync(ct);
+                await transaction.CommitAsync(ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                // Nothing of the failed event stays; it is retried by a later drain, up to five attempts.
+                await transaction.RollbackAsync(ct);
+                db.ChangeTracker.Clear();
+                db.Inbox.Attach(stored);
                 stored.Attempts++;
                 stored.Error = e.Message.Length > 2000 ? e.Message[..2000] : e.Message;
+                await db.SaveChangesAsync(ct);
                 logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", stored.EventId, connectionId, stored.Attempts);
             }
-
-            await db.SaveChangesAsync(ct);
         }
 
         return batch.Count;
