@@ -7,8 +7,27 @@ namespace StripeSync.Core.Ingestion;
 
 /// <summary>Starts a connection's sync (import or skip) and, at start-up, resumes whatever was under way.</summary>
 public sealed class SyncControl(
-    IDbContextFactory<AppDbContext> dbFactory, Connections.Connections connections, BackfillJob backfill, ISyncJobs jobs, TimeProvider clock)
+    IDbContextFactory<AppDbContext> dbFactory, Connections.Connections connections, BackfillJob backfill, ISyncJobs jobs, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<SyncOptions> options)
 {
+    /// <summary>The events StripeSync's webhook endpoint asks Stripe for: every change the processor applies.</summary>
+    public static readonly IReadOnlyList<string> WebhookEvents =
+    [
+        "customer.created", "customer.updated", "customer.deleted",
+        "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
+        "customer.subscription.paused", "customer.subscription.resumed", "customer.subscription.trial_will_end",
+        "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_failed", "invoice.payment_succeeded",
+        "invoice.updated", "invoice.voided", "invoice.marked_uncollectible",
+        "invoice_payment.paid",
+        "charge.succeeded", "charge.failed", "charge.refunded", "charge.updated", "charge.refund.updated",
+        "refund.created", "refund.updated",
+        "checkout.session.completed", "checkout.session.expired",
+        "product.created", "product.updated", "product.deleted",
+        "price.created", "price.updated", "price.deleted",
+        "coupon.created", "coupon.updated", "coupon.deleted",
+        "payment_method.attached", "payment_method.updated", "payment_method.detached",
+    ];
+
     /// <summary>
     /// Import: walk all history, then follow events. Skip: take nothing from before now, only what happens after.
     /// Either way the events poll starts from now, so nothing that happens during the import is lost.
@@ -33,9 +52,44 @@ public sealed class SyncControl(
             c.State = choice == SyncChoice.Import ? ConnectionState.Importing : ConnectionState.Synced;
         }, ct);
 
+        if (options.Value.PublicUrl is { } publicUrl)
+        {
+            await RegisterWebhookAsync(connectionId, publicUrl, ct);
+        }
+
         if (choice == SyncChoice.Import)
         {
             await backfill.StartAsync(connectionId, ct);
+        }
+    }
+
+    /// <summary>
+    /// Registers StripeSync's webhook endpoint in Stripe (the only write StripeSync ever makes there) and keeps
+    /// its secret encrypted. Without the Webhook Endpoints permission, the events poll carries the sync instead.
+    /// </summary>
+    public async Task<bool> RegisterWebhookAsync(Guid connectionId, Uri publicUrl, CancellationToken ct)
+    {
+        var connection = await connections.FindAsync(connectionId, ct) ?? throw new InvalidOperationException("No such connection.");
+        if (connection.WebhookEndpointId is not null)
+        {
+            return true;
+        }
+
+        try
+        {
+            var url = new Uri(publicUrl, $"stripe/webhooks/{connectionId}");
+            var (id, secret) = await connections.ClientFor(connection).CreateWebhookEndpointAsync(url, WebhookEvents, ct);
+            await connections.SetWebhookAsync(connectionId, id, secret, ct);
+            return true;
+        }
+        catch (StripeApi.StripeCallException e) when (e.Status is 403 or 400)
+        {
+            await connections.UpdateAsync(connectionId, c =>
+            {
+                c.LastError = $"No webhook endpoint ({e.Message}); StripeSync polls Stripe's Events API every minute instead.";
+                c.LastErrorAt = clock.GetUtcNow();
+            }, ct);
+            return false;
         }
     }
 

@@ -24,6 +24,8 @@ public sealed partial class AppHost : WebApplicationFactory<App>
     private readonly Dictionary<string, string?> settings;
     private readonly bool kestrel;
 
+    private bool keepDatabase;
+
     private AppHost(TestDatabase database, Dictionary<string, string?> settings, bool kestrel)
     {
         Database = database;
@@ -40,10 +42,12 @@ public sealed partial class AppHost : WebApplicationFactory<App>
     public List<string> Logs { get; } = [];
 
     /// <summary>A host on a fresh database; <paramref name="bootstrap"/> creates the admin and API key from settings.</summary>
+    /// <param name="database">An existing database to start on (a restart); a fresh one when null.</param>
     public static AppHost Start(DatabaseProvider provider = DatabaseProvider.Sqlite, bool bootstrap = true, bool kestrel = false,
-        IDictionary<string, string?>? extra = null)
+        IDictionary<string, string?>? extra = null, TestDatabase? database = null)
     {
-        var database = TestDatabase.Create(provider);
+        database ??= TestDatabase.Create(provider);
+        provider = database.Provider;
         var settings = new Dictionary<string, string?>
         {
             ["Database:Provider"] = provider.ToString(),
@@ -138,10 +142,20 @@ public sealed partial class AppHost : WebApplicationFactory<App>
         builder.ConfigureLogging(logging => logging.AddProvider(new ListLoggerProvider(Logs)));
     }
 
+    /// <summary>Stops the app but keeps its database, as a crash or restart would.</summary>
+    public async Task StopKeepingDatabaseAsync()
+    {
+        keepDatabase = true;
+        await DisposeAsync();
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        await Database.DisposeAsync();
+        if (!keepDatabase)
+        {
+            await Database.DisposeAsync();
+        }
     }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]

@@ -48,6 +48,7 @@ public static class StripeSyncSetup
         services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
         services.AddStripeSyncCore();
         services.AddOptions<StripeOptions>().BindConfiguration(StripeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.Section);
         services.AddSingleton<ISyncJobs, HangfireSyncJobs>();
         services.AddTransient<SyncJobRunner>();
 

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Stripe;
+using StripeSync.Core.Ingestion;
+using StripeSync.Core.Ingestion.Inbox;
+using StripeSync.Simulator;
+using StripeSync.Simulator.Api;
+using StripeSync.Tests.Support;
+
+namespace StripeSync.Tests.Sync;
+
+/// <summary>What happens after the import: webhooks (misdelivered on purpose), the events poll, skip mode, restarts.</summary>
+public sealed class LiveSyncTests
+{
+    [Fact]
+    public async Task Skip_mode_takes_no_history_only_what_happens_after()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 30, Seed = 5 });
+        await using var app = AppHost.Start(extra: Stripe(sim));
+        var api = app.WithApiKey(AppHost.AdminApiKey);
+        var id = await ConnectAsync(api, "rk_live_sim_full", "skip");
+        await SyncWait.UntilAsync(api, "synced");
+        Assert.Equal(0, (await api.GetFromJsonAsync<JsonElement>("/api/v1/people")).GetProperty("total").GetInt32());
+
+        var price = sim.Account.All<Price>(livemode: true).First(p => p.Recurring?.Interval == "month" && p.Currency == "usd" && p.BillingScheme == "per_unit");
+        var customer = sim.Control.NewCustomer(true, "New.Person@Example.com", "New Person", price.Id);
+        await app.Services.GetRequiredService<EventsPoll>().PollAsync(id, default);
+        await SyncWait.UntilAsync(api, "synced");
+
+        var people = await SyncWait.AllPeopleAsync(api);
+        var person = Assert.Single(people);
+        Assert.Equal("new.person@example.com", person.GetProperty("email").GetString());
+        Assert.Equal(customer, person.GetProperty("fields").GetProperty("stripe_customer_id").GetString());
+        Assert.Equal(price.UnitAmount, person.GetProperty("fields").GetProperty("stripe_mrr").GetProperty("usd").GetInt64());
+        var events = await api.GetFromJsonAsync<JsonElement>($"/api/v1/people/{person.GetProperty("id").GetString()}/events");
+        var metrics = events.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("metric").GetString()).ToHashSet();
+        Assert.Superset(new HashSet<string?> { "Customer Created", "Subscription Started", "Successfully Paid", "Issued Invoice" }, metrics);
+    }
+
+    [Fact]
+    public async Task Webhooks_duplicated_and_out_of_order_give_the_in_order_result_and_bad_ones_are_refused()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 40, Seed = 9 });
+        await using var app = AppHost.Start(kestrel: true, extra: Stripe(sim));
+        var api = app.WithApiKey(AppHost.AdminApiKey);
+        var id = await ConnectAsync(api, "rk_live_sim_full", "import");
+        await SyncWait.UntilAsync(api, "synced");
+        Assert.True(await app.Services.GetRequiredService<SyncControl>().RegisterWebhookAsync(id, app.ServerAddress, default));
+
+        var active = sim.Account.All<Subscription>(livemode: true).Where(s => s.Status == "active" && s.Discounts.Count == 0).Take(3).ToList();
+        sim.Webhooks.Mode = Misdelivery.Duplicate;
+        sim.Control.Upgrade(active[0].Id);
+        sim.Webhooks.Mode = Misdelivery.OutOfOrder;
+        sim.Control.Downgrade(active[1].Id);
+        sim.Control.Cancel(active[2].Id, "too_expensive", "cancellation_requested");
+        var failing = sim.Control.FailThenPay(active[0].Id);
+        sim.Webhooks.Flush();
+        await WaitForWebhooksAsync(sim);
+        await SyncWait.UntilAsync(api, "synced");
+
+        var upgraded = await Feed(api, "Subscription Upgraded");
+        var downgraded = await Feed(api, "Subscription Downgraded");
+        var canceled = await Feed(api, "Subscription Canceled");
+        Assert.Single(upgraded, e => e.GetProperty("sourceId").GetString() == active[0].Id);
+        Assert.Single(downgraded, e => e.GetProperty("sourceId").GetString() == active[1].Id);
+        var cancel = Assert.Single(canceled, e => e.GetProperty("sourceId").GetString() == active[2].Id);
+        Assert.Equal("too_expensive", cancel.GetProperty("properties").GetProperty("Feedback").GetString());
+        // The invoice that failed and was then paid yields both facts (no "process once").
+        Assert.Contains(await Feed(api, "Failed Payment"), e => e.GetProperty("properties").GetProperty("Invoice").GetString() == failing);
+        Assert.Contains(await Feed(api, "Successfully Paid"), e => e.GetProperty("properties").GetProperty("Invoice").GetString() == failing);
+
+        // Stale timestamps and forged signatures are refused: the events wait in Stripe, and the poll brings them.
+        sim.Webhooks.Mode = Misdelivery.BadSignature;
+        var late = sim.Control.NewCustomer(true, "late.arrival@example.com", "Late Arrival");
+        sim.Webhooks.Mode = Misdelivery.StaleTimestamp;
+        sim.Control.SetEmail(late, "late.arrival+renamed@example.com");
+        await WaitForWebhooksAsync(sim);
+        Assert.Empty(await SyncWait.AllPeopleAsync(api, "&q=late.arrival"));
+        Assert.True(sim.Webhooks.FailedAttempts > 0);
+
+        await app.Services.GetRequiredService<EventsPoll>().PollAsync(id, default);
+        await SyncWait.UntilAsync(api, "synced");
+        var caughtUp = Assert.Single(await SyncWait.AllPeopleAsync(api, "&q=late.arrival"));
+        Assert.Equal("late.arrival+renamed@example.com", caughtUp.GetProperty("email").GetString());
+    }
+
+    [Fact]
+    public async Task A_restart_in_the_middle_of_an_import_with_faults_and_tight_limits_ends_as_an_uninterrupted_import()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions
+        {
+            Customers = 120, Seed = 11, FailureRate = 0.1, LiveRequestsPerSecond = 40, EndpointRequestsPerSecond = 10,
+        });
+        var settings = Stripe(sim);
+        settings["Stripe:InitialBackoff"] = "00:00:00.050";
+        settings["Stripe:LiveRequestsPerSecond"] = "60";
+        settings["Stripe:EndpointRequestsPerSecond"] = "15";
+        var first = AppHost.Start(extra: settings);
+        var api = first.WithApiKey(AppHost.AdminApiKey);
+        await ConnectAsync(api, "rk_live_sim_full", "import");
+        await WaitUntilAsync(async () =>
+        {
+            var status = await api.GetFromJsonAsync<JsonElement>("/api/v1/status");
+            return status.GetProperty("connections")[0].GetProperty("backfill").EnumerateArray().Sum(b => b.GetProperty("done").GetInt64()) > 300;
+        });
+        api.Dispose();
+        await first.StopKeepingDatabaseAsync();
+
+        await using var second = AppHost.Start(extra: settings, database: first.Database);
+        var api2 = second.WithApiKey(AppHost.AdminApiKey);
+        var status = await SyncWait.UntilAsync(api2, "synced", TimeSpan.FromMinutes(3));
+
+        var customers = sim.Account.All<Customer>(livemode: true);
+        var invoices = sim.Account.All<Invoice>(livemode: true);
+        var backfill = status.GetProperty("connections")[0].GetProperty("backfill").EnumerateArray()
+            .ToDictionary(b => b.GetProperty("type").GetString()!, b => b.GetProperty("done").GetInt64());
+        Assert.Equal(customers.Count, backfill["customer"]);
+        Assert.Equal(invoices.Count, backfill["invoice"]);
+        Assert.Equal(sim.Account.All<Charge>(livemode: true).Count, backfill["charge"]);
+        var people = await SyncWait.AllPeopleAsync(api2);
+        Assert.Equal(customers.Sum(c => 1), people.Sum(p => p.GetProperty("stripeCustomerIds").GetArrayLength()));
+        var paid = await Feed(api2, "Successfully Paid");
+        var linked = sim.Account.All<InvoicePayment>(livemode: true).Select(p => p.Payment.ChargeId).ToHashSet();
+        var expectedPaid = invoices.Count(i => i.Status == "paid" && i.AmountPaid > 0)
+            + sim.Account.All<Charge>(livemode: true).Count(c => c.Status == "succeeded" && !linked.Contains(c.Id));
+        Assert.Equal(expectedPaid, paid.Count);
+        Assert.True(sim.Faults.Failed > 0, "the run was meant to see injected 500s");
+    }
+
+    [Fact]
+    public async Task A_key_missing_a_required_permission_is_explained_and_cannot_start_a_sync()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 5, Seed = 2 });
+        await using var app = AppHost.Start(extra: Stripe(sim));
+        var api = app.WithApiKey(AppHost.AdminApiKey);
+
+        var created = await api.PostAsJsonAsync("/api/v1/connections", new { apiKey = "rk_test_sim_without_invoices_read" });
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var invoices = body.GetProperty("permissions").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "Invoices");
+        var sync = await api.PostAsJsonAsync($"/api/v1/connections/{body.GetProperty("id").GetString()}/sync", new { mode = "import" });
+        var revoked = await api.PostAsJsonAsync("/api/v1/connections", new { apiKey = "rk_live_unknown_key_12345" });
+        var publishable = await api.PostAsJsonAsync("/api/v1/connections", new { apiKey = "pk_live_abc123" });
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.False(invoices.GetProperty("granted").GetBoolean());
+        Assert.True(invoices.GetProperty("required").GetBoolean());
+        Assert.Contains("rak_invoice_read", invoices.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("tick Invoices → Read", invoices.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.All(body.GetProperty("permissions").EnumerateArray().Where(p => p.GetProperty("name").GetString() != "Invoices"),
+            p => Assert.True(p.GetProperty("granted").GetBoolean()));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, sync.StatusCode);
+        Assert.Contains("Invoices (read)", (await sync.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, revoked.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, publishable.StatusCode);
+    }
+
+    private static Dictionary<string, string?> Stripe(SimulatorServer sim) => new() { ["Stripe:ApiBase"] = sim.BaseUrl.ToString() };
+
+    private static async Task<Guid> ConnectAsync(HttpClient api, string key, string mode)
+    {
+        var created = await api.PostAsJsonAsync("/api/v1/connections", new { apiKey = key });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsJsonAsync($"/api/v1/connections/{id}/sync", new { mode })).StatusCode);
+        return id;
+    }
+
+    private static async Task<List<JsonElement>> Feed(HttpClient api, string metric)
+    {
+        var feed = await api.GetFromJsonAsync<JsonElement>($"/api/v1/metrics/{metric}/events?pageSize=500");
+        return [.. feed.GetProperty("items").EnumerateArray()];
+    }
+
+    private static Task WaitForWebhooksAsync(SimulatorServer sim) => WaitUntilAsync(() => Task.FromResult(sim.Webhooks.Idle), TimeSpan.FromSeconds(30));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The condition did not come true in time.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
