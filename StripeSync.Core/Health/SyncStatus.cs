@@ -11,7 +11,7 @@ public sealed record TypeProgress(string Type, long Done, long? Total, bool Fini
 public sealed record ConnectionStatus(
     Guid Id, string Mode, string State, string KeyHint, string Sync,
     IReadOnlyList<TypeProgress> Backfill, DateTimeOffset? LastWebhookAt, DateTimeOffset? LastEventAt,
-    double ProcessingLagSeconds, int PendingEvents, int FailedEvents, int UnidentifiedCustomers, int People,
+    double ProcessingLagSeconds, int PendingEvents, int PendingPeople, int FailedEvents, int UnidentifiedCustomers, int People,
     string? LastError, DateTimeOffset? LastErrorAt, TrafficSnapshot? Traffic);
 
 public sealed record SyncStatusReport(string State, string Message, IReadOnlyList<ConnectionStatus> Connections);
@@ -36,6 +36,7 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
             var cursors = await db.BackfillCursors.AsNoTracking().Where(b => b.ConnectionId == c.Id).ToListAsync(ct);
             var pending = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts < 5).CountAsync(ct);
             var failed = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts >= 5).CountAsync(ct);
+            var pendingPeople = await db.DirtyCustomers.Where(d => d.ConnectionId == c.Id).CountAsync(ct);
             var oldestPending = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts < 5)
                 .MinAsync(e => (long?)e.ReceivedAt, ct);
             var customers = db.PersonCustomers.Where(l => l.ConnectionId == c.Id);
@@ -46,7 +47,7 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
                 [.. cursors.OrderBy(b => b.Type).Select(b => new TypeProgress(Lower(b.Type), b.Fetched, b.Done ? b.Fetched : null, b.Done))],
                 c.LastWebhookAt, c.LastEventCreated > 0 ? DateTimeOffset.FromUnixTimeSeconds(c.LastEventCreated) : null,
                 oldestPending is { } t ? Math.Max(0, (now - DateTimeOffset.FromUnixTimeMilliseconds(t)).TotalSeconds) : 0,
-                pending, failed, unidentified, people, c.LastError, c.LastErrorAt,
+                pending, pendingPeople, failed, unidentified, people, c.LastError, c.LastErrorAt,
                 c.Sync == SyncChoice.NotChosen ? null : connections.ClientFor(c).Traffic.Snapshot()));
         }
 

@@ -57,10 +57,7 @@ public sealed class SyncControl(
             await RegisterWebhookAsync(connectionId, publicUrl, ct);
         }
 
-        if (choice == SyncChoice.Import)
-        {
-            await backfill.StartAsync(connectionId, ct);
-        }
+        await backfill.StartAsync(connectionId, ct, catalogOnly: choice == SyncChoice.Skip);
     }
 
     /// <summary>

@@ -59,6 +59,29 @@ public sealed class WebhookSender : IAsyncDisposable
 
     private long inFlight;
 
+    /// <summary>
+    /// Waits (bounded) until every event created so far has been delivered or has used up its retries,
+    /// releasing any still held back for out-of-order delivery once nothing else is queued.
+    /// </summary>
+    public async Task SettleAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Idle)
+        {
+            if (queue.Reader.Count == 0 && Interlocked.Read(ref inFlight) == 0)
+            {
+                Flush();
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("Webhook deliveries did not settle in time.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Sends any events held back for out-of-order delivery.</summary>
     public void Flush()
     {

@@ -304,7 +304,8 @@ public sealed class SimulatorAccount
         var subtotal = lines.Sum(l => l.Amount);
         var total = subtotal - lines.Sum(l => l.DiscountAmounts.Sum(d => d.Amount));
         var customer = (Customer)mode.Customers.Get(subscription.CustomerId)!.Entity;
-        var finalized = periodStart.AddHours(1);
+        // History finalizes an hour after the invoice is drafted; a change made now finalizes at once.
+        var finalized = generating ? periodStart.AddHours(1) : periodStart;
         var invoice = new Invoice
         {
             Id = id, Object = "invoice", CustomerId = subscription.CustomerId, Created = periodStart.UtcDateTime, Currency = subscription.Currency,
@@ -338,17 +339,18 @@ public sealed class SimulatorAccount
         var intent = Ids.Next("pi");
         var attempt = finalized;
         var failures = outcome switch { Outcome.FailedThenPaid => 1 + random.Next(0, 2), Outcome.Failing => 1 + random.Next(0, 3), _ => 0 };
-        for (var f = 0; f < failures && attempt < Now; f++)
+        for (var f = 0; f < failures && Happened(attempt); f++)
         {
             var failed = Charge(mode, subscription.CustomerId, card, total, invoice.Currency, attempt, $"Subscription update", decline, intent);
             invoice.AttemptCount++;
             invoice.Attempted = true;
             InvoicePayment(mode, invoice, intent, failed.Id, paid: false, attempt);
             EventAt(mode, "invoice.payment_failed", invoice, attempt);
-            attempt = attempt.AddDays(3);
+            // Stripe's smart retries come days apart; a retry made now (control API) follows within seconds.
+            attempt = generating ? attempt.AddDays(3) : attempt.AddSeconds(2);
         }
 
-        if (outcome != Outcome.Failing && attempt < Now)
+        if (outcome != Outcome.Failing && Happened(attempt))
         {
             var charge = Charge(mode, subscription.CustomerId, card, total, invoice.Currency, attempt, "Subscription update", null, intent);
             invoice.AttemptCount++;
@@ -364,6 +366,9 @@ public sealed class SimulatorAccount
 
         return invoice;
     }
+
+    /// <summary>While generating, only what lies before "now" has happened; a change made now always has.</summary>
+    private bool Happened(DateTimeOffset at) => !generating || at < Now;
 
     internal void MarkPaid(ModeData mode, Invoice invoice, DateTimeOffset at, Stripe.Charge? paidBy)
     {

@@ -70,10 +70,9 @@ public sealed class SimulatorControl(SimulatorAccount account)
             var start = new DateTimeOffset(item.CurrentPeriodEnd);
             var at = account.ChangeTime();
             var invoice = account.Invoice(subscription, at, SimulatorAccount.Advance(at, item.Price.Recurring!.Interval, item.Price.Recurring.IntervalCount),
-                "subscription_cycle", 9000 + random.Next(1000), zero: false, setupFee: null, SimulatorAccount.Outcome.Paid,
+                "subscription_cycle", 9000 + random.Next(1000), zero: false, setupFee: null, SimulatorAccount.Outcome.FailedThenPaid,
                 ("card_declined", "Your card was declined."), new Random(0), proration: false);
-            _ = start;
-            _ = mode;
+            _ = (start, mode);
             return invoice.Id;
         }
     }

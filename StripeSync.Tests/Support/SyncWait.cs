@@ -14,7 +14,8 @@ public static class SyncWait
         {
             status = await api.GetFromJsonAsync<JsonElement>("/api/v1/status");
             if (status.GetProperty("state").GetString() == state
-                && status.GetProperty("connections").EnumerateArray().All(c => c.GetProperty("pendingEvents").GetInt32() == 0))
+                && status.GetProperty("connections").EnumerateArray()
+                    .All(c => c.GetProperty("pendingEvents").GetInt32() == 0 && c.GetProperty("pendingPeople").GetInt32() == 0))
             {
                 return status;
             }

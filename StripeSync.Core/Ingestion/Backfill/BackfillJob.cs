@@ -22,14 +22,18 @@ public sealed class BackfillJob(
         StripeObjectType.Charge, StripeObjectType.Refund, StripeObjectType.CheckoutSession,
     ];
 
+    /// <summary>The reference data every sync needs, even one that skips history: names of products and plans, coupons.</summary>
+    public static readonly IReadOnlyList<StripeObjectType> CatalogTypes = [StripeObjectType.Product, StripeObjectType.Price, StripeObjectType.Coupon];
+
     /// <summary>Creates the cursors (once) and starts every type's chain that is not finished.</summary>
-    public async Task StartAsync(Guid connectionId, CancellationToken ct)
+    /// <param name="catalogOnly">Skip mode: only products, prices and coupons, no customers or history.</param>
+    public async Task StartAsync(Guid connectionId, CancellationToken ct, bool catalogOnly = false)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             var existing = await db.BackfillCursors.Where(c => c.ConnectionId == connectionId).Select(c => c.Type).ToListAsync(ct);
-            foreach (var type in Types.Except(existing))
+            foreach (var type in (catalogOnly ? CatalogTypes : Types).Except(existing))
             {
                 db.BackfillCursors.Add(new BackfillCursor { ConnectionId = connectionId, Type = type, StartedAt = now, UpdatedAt = now });
             }
@@ -37,7 +41,11 @@ public sealed class BackfillJob(
             await db.SaveChangesAsync(ct);
         }
 
-        await connections.SetStateAsync(connectionId, ConnectionState.Importing, null, ct);
+        if (!catalogOnly)
+        {
+            await connections.SetStateAsync(connectionId, ConnectionState.Importing, null, ct);
+        }
+
         await ResumeAsync(connectionId, ct);
     }
 
