@@ -88,7 +88,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimePro
         var customerIds = await db.PersonCustomers.Where(l => l.PersonId == person.Id).Select(l => l.CustomerId).ToListAsync(ct);
         var state = await StoredState.CustomersAsync(db, connection.Id, customerIds, ct);
 
-        await MetricEventStore.AddAsync(db, connection, person.Id, state.Events(catalog, now), ct);
+        await MetricEventStore.ReplaceDerivedAsync(db, connection, person.Id, customerIds, state.Events(catalog, now), ct);
         await db.SaveChangesAsync(ct);
         // Events stored from webhooks before this customer had a person (and guest checkouts) join it now.
         await db.MetricEvents.Where(m => m.ConnectionId == connection.Id && m.PersonId == null && m.CustomerId != null && customerIds.Contains(m.CustomerId))

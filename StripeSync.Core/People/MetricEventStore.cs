@@ -15,7 +15,8 @@ public static class MetricEventStore
     /// Adds the events not stored yet. An event stored before keeps its time; only properties that the
     /// first sighting lacked (e.g. a failure reason known from the charge, not the invoice event) are filled in.
     /// </summary>
-    public static async Task<int> AddAsync(AppDbContext db, Connection connection, Guid? personId, IReadOnlyList<MetricEvent> events, CancellationToken ct)
+    public static async Task<int> AddAsync(AppDbContext db, Connection connection, Guid? personId, IReadOnlyList<MetricEvent> events, CancellationToken ct,
+        bool fromState = false)
     {
         if (events.Count == 0)
         {
@@ -62,11 +63,33 @@ public static class MetricEventStore
                 Currency = e.Currency,
                 PropertiesJson = properties,
                 SourceId = e.SourceId,
+                FromState = fromState,
             });
             added++;
         }
 
         return added;
+    }
+
+    /// <summary>
+    /// Makes the state-derived events of some customers exactly <paramref name="events"/>: new ones are added, and
+    /// ones their state no longer shows are removed. Facts that only events showed are left alone.
+    /// </summary>
+    public static async Task ReplaceDerivedAsync(AppDbContext db, Connection connection, Guid personId, IReadOnlyCollection<string> customerIds,
+        IReadOnlyList<MetricEvent> events, CancellationToken ct)
+    {
+        var keys = events.Select(e => e.NaturalKey).ToHashSet(StringComparer.Ordinal);
+        var ids = customerIds.ToList();
+        var stale = await db.MetricEvents
+            .Where(m => m.ConnectionId == connection.Id && m.FromState && m.CustomerId != null && ids.Contains(m.CustomerId))
+            .Select(m => new { m.Id, m.NaturalKey }).ToListAsync(ct);
+        var gone = stale.Where(m => !keys.Contains(m.NaturalKey)).Select(m => m.Id).ToList();
+        if (gone.Count > 0)
+        {
+            await db.MetricEvents.Where(m => gone.Contains(m.Id)).ExecuteDeleteAsync(ct);
+        }
+
+        await AddAsync(db, connection, personId, events, ct, fromState: true);
     }
 
     private static int PropertyCount(string json)

@@ -61,4 +61,10 @@ public sealed class StoredMetricEvent
     public string? Currency { get; set; }
     public string PropertiesJson { get; set; } = "{}";
     public string? SourceId { get; set; }
+
+    /// <summary>
+    /// Derived from the stored state (and replaced when that state says otherwise, e.g. a charge first seen
+    /// alone turns out to have paid an invoice), as opposed to a fact only an event showed, which stays.
+    /// </summary>
+    public bool FromState { get; set; }
 }

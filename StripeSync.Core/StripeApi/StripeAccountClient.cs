@@ -59,6 +59,38 @@ public sealed class StripeAccountClient
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not listed by the backfill."),
     };
 
+    /// <summary>The current state of one object (invoice lines complete), or null if Stripe no longer has it.</summary>
+    public async Task<StripeRecord?> RetrieveAsync(StripeObjectType type, string id, CancellationToken ct)
+    {
+        try
+        {
+            StripeRecord? record = type switch
+            {
+                StripeObjectType.Customer => StripeMapper.Customer(await Call(() => new CustomerService(client).GetAsync(id, null, null, ct))),
+                StripeObjectType.Product => StripeMapper.Product(await Call(() => new ProductService(client).GetAsync(id, null, null, ct))),
+                StripeObjectType.Price => StripeMapper.Price(await Call(() => new PriceService(client).GetAsync(id, Expand<PriceGetOptions>("tiers"), null, ct))),
+                StripeObjectType.Coupon => StripeMapper.Coupon(await Call(() => new CouponService(client).GetAsync(id, null, null, ct))),
+                StripeObjectType.Subscription => StripeMapper.Subscription(await Call(() => new SubscriptionService(client).GetAsync(id,
+                    Expand<SubscriptionGetOptions>("discounts", "items.data.discounts"), null, ct))),
+                StripeObjectType.Invoice => StripeMapper.Invoice(await Call(() => new InvoiceService(client).GetAsync(id, null, null, ct))),
+                StripeObjectType.InvoicePayment => StripeMapper.InvoicePayment(await Call(() => new InvoicePaymentService(client).GetAsync(id, null, null, ct))),
+                StripeObjectType.Charge => StripeMapper.Charge(await Call(() => new ChargeService(client).GetAsync(id, null, null, ct))),
+                StripeObjectType.Refund => StripeMapper.Refund(await Call(() => new RefundService(client).GetAsync(id, null, null, ct)), livemode),
+                StripeObjectType.CheckoutSession => StripeMapper.CheckoutSession(await Call(() => new SessionService(client).GetAsync(id,
+                    Expand<SessionGetOptions>("line_items"), null, ct))),
+                StripeObjectType.PaymentMethod => StripeMapper.PaymentMethod(await Call(() => new PaymentMethodService(client).GetAsync(id, null, null, ct))),
+                _ => null,
+            };
+            return record is InvoiceRecord { LinesComplete: false } invoice
+                ? invoice with { Lines = await ListInvoiceLinesAsync(invoice.Id, ct), LinesComplete = true }
+                : record;
+        }
+        catch (StripeCallException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The lines of an invoice beyond those embedded in it.</summary>
     public async Task<IReadOnlyList<InvoiceLineRecord>> ListInvoiceLinesAsync(string invoiceId, CancellationToken ct)
     {
@@ -181,6 +213,17 @@ public sealed class StripeAccountClient
     {
         var options = new T { Limit = PageSize, StartingAfter = cursor };
         foreach (var path in expand)
+        {
+            options.AddExpand(path);
+        }
+
+        return options;
+    }
+
+    private static T Expand<T>(params string[] paths) where T : BaseOptions, new()
+    {
+        var options = new T();
+        foreach (var path in paths)
         {
             options.AddExpand(path);
         }

@@ -388,6 +388,11 @@ public sealed class SimulatorAccount
             existing.Status = paid ? "paid" : "open";
             existing.AmountPaid = paid ? invoice.Total : 0;
             existing.StatusTransitions.PaidAt = paid ? at.UtcDateTime : null;
+            if (paid)
+            {
+                EventAt(mode, "invoice_payment.paid", existing, at);
+            }
+
             return existing;
         }
 
@@ -401,6 +406,11 @@ public sealed class SimulatorAccount
         };
         Store(mode.InvoicePayments, new Entry(payment.Id, at.ToUnixTimeSeconds(), payment));
         paymentsByIntent[(invoice.Id, intent)] = payment;
+        if (paid)
+        {
+            EventAt(mode, "invoice_payment.paid", payment, at);
+        }
+
         return payment;
     }
 

@@ -13,7 +13,7 @@ namespace StripeSync.Core.Ingestion.Inbox;
 /// customer for derivation, and subscription changes keep their before/after for upgrade/downgrade events.
 /// </summary>
 public sealed class InboxProcessor(
-    IDbContextFactory<AppDbContext> dbFactory, ISyncJobs jobs, TimeProvider clock, ILogger<InboxProcessor> logger)
+    IDbContextFactory<AppDbContext> dbFactory, Connections.Connections connections, ISyncJobs jobs, TimeProvider clock, ILogger<InboxProcessor> logger)
 {
     private const int Batch = 200;
 
@@ -44,7 +44,21 @@ public sealed class InboxProcessor(
                 var parsed = StripeEvents.Parse(stored.Json, livemode);
                 if (parsed?.Data is { } record)
                 {
-                    await StateStore.UpsertAsync(db, connectionId, [record], stored.Created * 1000, now, ct);
+                    var version = stored.Created * 1000;
+                    if (await db.StripeObjects.AnyAsync(o => o.ConnectionId == connectionId && o.StripeId == record.Id && o.Version == version, ct))
+                    {
+                        // Two events of one object in the same second can't be ordered by their time (Stripe's
+                        // resolution): ask Stripe for the object as it is now, which outranks both.
+                        if (await connections.ClientFor(connection).RetrieveAsync(record.Type, record.Id, ct) is { } current)
+                        {
+                            await StateStore.UpsertAsync(db, connectionId, [current], now, now, ct);
+                        }
+                    }
+                    else
+                    {
+                        await StateStore.UpsertAsync(db, connectionId, [record], version, now, ct);
+                    }
+
                     catalog ??= await StoredState.CatalogAsync(db, connectionId, ct);
                     await MetricEventStore.AddAsync(db, connection, null, EventOnlyFacts(parsed, record, catalog), ct);
                 }

@@ -594,6 +594,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.Property<int>("Day")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("FromState")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Metric")
                         .IsRequired()
                         .HasMaxLength(64)

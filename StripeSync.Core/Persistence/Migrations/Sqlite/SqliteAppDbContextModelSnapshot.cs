@@ -579,6 +579,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.Property<int>("Day")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("FromState")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Metric")
                         .IsRequired()
                         .HasMaxLength(64)

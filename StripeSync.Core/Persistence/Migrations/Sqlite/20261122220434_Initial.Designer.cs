@@ -11,7 +11,7 @@ using StripeSync.Core.Persistence;
 namespace StripeSync.Core.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122212318_Initial")]
+    [Migration("20261122220434_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -580,6 +580,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Day")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("FromState")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Metric")

@@ -161,7 +161,8 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     Amount = table.Column<long>(type: "INTEGER", nullable: true),
                     Currency = table.Column<string>(type: "TEXT", maxLength: 3, nullable: true),
                     PropertiesJson = table.Column<string>(type: "TEXT", nullable: false),
-                    SourceId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true)
+                    SourceId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    FromState = table.Column<bool>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {

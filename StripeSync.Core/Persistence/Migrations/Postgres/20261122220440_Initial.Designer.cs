@@ -12,7 +12,7 @@ using StripeSync.Core.Persistence;
 namespace StripeSync.Core.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261122212324_Initial")]
+    [Migration("20261122220440_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -596,6 +596,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.Property<int>("Day")
                         .HasColumnType("integer");
+
+                    b.Property<bool>("FromState")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("Metric")
                         .IsRequired()

@@ -162,7 +162,8 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     Amount = table.Column<long>(type: "bigint", nullable: true),
                     Currency = table.Column<string>(type: "character varying(3)", maxLength: 3, nullable: true),
                     PropertiesJson = table.Column<string>(type: "text", nullable: false),
-                    SourceId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true)
+                    SourceId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    FromState = table.Column<bool>(type: "boolean", nullable: false)
                 },
                 constraints: table =>
                 {

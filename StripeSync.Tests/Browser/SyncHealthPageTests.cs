@@ -1,0 +1,41 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using StripeSync.Simulator;
+using StripeSync.Tests.Support;
+
+namespace StripeSync.Tests.Browser;
+
+[Collection(BrowserTier.Name)]
+[Trait("Tier", "Browser")]
+public sealed class SyncHealthPageTests(BrowserFixture browser)
+{
+    [BrowserFact]
+    public async Task Sync_health_shows_the_imported_account_with_its_coloured_state_and_import_progress()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 40, Seed = 4 });
+        await using var app = AppHost.Start(kestrel: true, extra: new Dictionary<string, string?> { ["Stripe:ApiBase"] = sim.BaseUrl.ToString() });
+        using var api = app.WithApiKey(AppHost.AdminApiKey);
+        var created = await api.PostAsJsonAsync("/api/v1/connections", new { apiKey = "rk_live_sim_full" });
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        await api.PostAsJsonAsync($"/api/v1/connections/{id}/sync", new { mode = "import" });
+        var status = await SyncWait.UntilAsync(api, "synced");
+        var people = status.GetProperty("connections")[0].GetProperty("people").GetInt32();
+
+        var page = await browser.NewPageAsync(app.ServerAddress);
+        await page.GotoAsync("/Account/Login");
+        await page.FillAsync("#email", AppHost.AdminEmail);
+        await page.FillAsync("#password", AppHost.AdminPassword);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForSelectorAsync("[data-interactive=true]");
+
+        var frame = page.Locator(".health-frame[data-state=synced]");
+        await Assertions.Expect(frame).ToBeVisibleAsync();
+        await Assertions.Expect(frame.Locator(".health-state")).ToHaveTextAsync("Synced");
+        await Assertions.Expect(frame.GetByText("People in sync")).ToBeVisibleAsync();
+        await Assertions.Expect(frame.Locator(".stat-value").First).ToHaveTextAsync(people.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(frame.Locator(".health-backfill tr")).ToHaveCountAsync(10);
+        await Assertions.Expect(frame.GetByText("rk_live_…full")).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "10-sync-health-synced");
+    }
+}
