@@ -2,7 +2,8 @@ using System.Globalization;
 using StripeSync.Simulator;
 
 // Standalone: dotnet run --project StripeSync.Simulator -- --port 12111 --customers 2000 --seed 1 [--live-activity]
-//   [--stripe-limits] [--latency-ms 50] [--failure-rate 0.1]
+//   [--stripe-limits] [--latency-ms 50] [--failure-rate 0.1] [--drop-rate 0.05] [--now 2026-11-16T00:00:00Z]
+// docs/simulator.md explains each.
 var options = new SimulatorOptions
 {
     Port = Read("--port", 12111),
@@ -11,7 +12,14 @@ var options = new SimulatorOptions
     LiveActivity = args.Contains("--live-activity"),
     Latency = TimeSpan.FromMilliseconds(Read("--latency-ms", 0)),
     FailureRate = Read("--failure-rate", 0.0),
+    DropRate = Read("--drop-rate", 0.0),
 };
+if (Array.IndexOf(args, "--now") is var nowAt and >= 0 && nowAt + 1 < args.Length)
+{
+    // A fixed "now" makes two runs with the same seed serve the same bytes (the default is today 00:00 UTC).
+    options = options with { Now = DateTimeOffset.Parse(args[nowAt + 1], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) };
+}
+
 if (args.Contains("--stripe-limits"))
 {
     options = options.WithStripeLimits();

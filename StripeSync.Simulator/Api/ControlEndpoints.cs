@@ -17,7 +17,7 @@ internal static class ControlEndpoints
     public sealed record EmailRequest(string Email);
 
     public sealed record FaultSettings(double? FailureRate, double? DropRate, int? LatencyMs, double? LiveRequestsPerSecond,
-        double? TestRequestsPerSecond, double? EndpointRequestsPerSecond);
+        double? TestRequestsPerSecond, double? EndpointRequestsPerSecond, int? FailNext = null);
 
     private static readonly string[] DocumentedKeys = ["sk_test_sim", "sk_live_sim", "rk_test_sim_full", "rk_live_sim_full"];
 
@@ -56,6 +56,10 @@ internal static class ControlEndpoints
             faults.LiveRequestsPerSecond = input.LiveRequestsPerSecond ?? faults.LiveRequestsPerSecond;
             faults.TestRequestsPerSecond = input.TestRequestsPerSecond ?? faults.TestRequestsPerSecond;
             faults.EndpointRequestsPerSecond = input.EndpointRequestsPerSecond ?? faults.EndpointRequestsPerSecond;
+            if (input.FailNext is { } count)
+            {
+                faults.FailNext(count);
+            }
         }));
         sim.MapPost("/webhooks/misdeliver/{mode}", (string mode) =>
             Enum.TryParse<Misdelivery>(mode, ignoreCase: true, out var parsed)

@@ -76,19 +76,31 @@ internal sealed class Gate(SimulatorAccount account, Faults faults)
             roll = random.NextDouble();
         }
 
-        if (roll < faults.DropRate)
+        var forced = faults.TakeForcedFailure();
+        if (!forced && roll < faults.DropRate)
         {
             faults.CountDropped();
             context.Abort();
             return;
         }
 
-        if (roll < faults.DropRate + faults.FailureRate)
+        if (forced || roll < faults.DropRate + faults.FailureRate)
         {
             faults.CountFailed();
             await StripeErrors.Error(500, "api_error",
                 "An unknown error occurred while processing your request. Please retry, or contact us at https://support.stripe.com/contact.",
                 shouldRetry: true).ExecuteAsync(context);
+            return;
+        }
+
+        // Stripe has no restricted-key permission for the account itself (SPEC §1 lists none either): a restricted key
+        // gets 403 there, which StripeSync treats as "account id unknown".
+        if (known.Restricted && context.Request.Path.StartsWithSegments("/v1/account"))
+        {
+            await StripeErrors.Error(403, "invalid_request_error",
+                $"The provided key '{Keys.Redact(key)}' does not have the required permissions for this endpoint on account '{account.AccountId}'. " +
+                "This is a restricted API key, but the required permissions are not available for use by restricted keys.")
+                .ExecuteAsync(context);
             return;
         }
 
@@ -157,7 +169,7 @@ internal sealed class Gate(SimulatorAccount account, Faults faults)
 public sealed class Faults(SimulatorOptions options)
 {
     private readonly ConcurrentDictionary<string, bool> revoked = new(StringComparer.Ordinal);
-    private long requests, rateLimited, failed, dropped, unauthorized;
+    private long requests, rateLimited, failed, dropped, unauthorized, pendingFailures;
 
     public double LiveRequestsPerSecond { get; set; } = options.LiveRequestsPerSecond;
     public double TestRequestsPerSecond { get; set; } = options.TestRequestsPerSecond;
@@ -172,11 +184,34 @@ public sealed class Faults(SimulatorOptions options)
     public long Dropped => Interlocked.Read(ref dropped);
     public long Unauthorized => Interlocked.Read(ref unauthorized);
 
+    /// <summary>Requests still to be answered 500 because of <see cref="FailNext"/>.</summary>
+    public long PendingFailures => Interlocked.Read(ref pendingFailures);
+
+    /// <summary>Answers the next <paramref name="count"/> admitted API requests 500 (a deterministic burst, unlike <see cref="FailureRate"/>).</summary>
+    public void FailNext(int count) => Interlocked.Exchange(ref pendingFailures, Math.Max(0, count));
+
     public void Revoke(string key) => revoked[key] = true;
 
     public void Restore(string key) => revoked.TryRemove(key, out _);
 
     public bool IsRevoked(string key) => revoked.ContainsKey(key);
+
+    internal bool TakeForcedFailure()
+    {
+        var pending = Interlocked.Read(ref pendingFailures);
+        while (pending > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref pendingFailures, pending - 1, pending);
+            if (seen == pending)
+            {
+                return true;
+            }
+
+            pending = seen;
+        }
+
+        return false;
+    }
 
     internal void CountRequest() => Interlocked.Increment(ref requests);
     internal void CountRateLimited() => Interlocked.Increment(ref rateLimited);

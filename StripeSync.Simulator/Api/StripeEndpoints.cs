@@ -54,21 +54,7 @@ internal static class StripeEndpoints
             });
         });
 
-        app.MapGet("/v1/account", (HttpContext context) => Json(new JObject
-        {
-            ["id"] = account.AccountId,
-            ["object"] = "account",
-            ["business_profile"] = new JObject { ["name"] = "Simulated SaaS Inc.", ["url"] = "https://example.com" },
-            ["charges_enabled"] = true,
-            ["country"] = "US",
-            ["created"] = account.Now.AddYears(-3).ToUnixTimeSeconds(),
-            ["default_currency"] = "usd",
-            ["details_submitted"] = true,
-            ["email"] = "owner@example.com",
-            ["payouts_enabled"] = true,
-            ["type"] = "standard",
-            ["metadata"] = new JObject(),
-        }));
+        app.MapGet("/v1/account", () => Json(JObject.Parse(StripeJson.Serialize(Account(account)))));
 
         app.MapGet("/v1/webhook_endpoints", (HttpContext context) =>
         {
@@ -142,8 +128,9 @@ internal static class StripeEndpoints
                 e => created(e.Created) && keep(e));
             if (page is null)
             {
-                var cursor = NullIfEmpty(query["starting_after"]) ?? query["ending_before"].ToString();
-                return StripeErrors.Missing(resource, cursor);
+                // ObjectList.Page reads ending_before first when both are given: name the cursor it could not find.
+                var cursor = NullIfEmpty(query["ending_before"]) is null ? "starting_after" : "ending_before";
+                return StripeErrors.Missing(resource, query[cursor].ToString(), cursor);
             }
 
             return Json(new JObject
@@ -203,6 +190,17 @@ internal static class StripeEndpoints
 
         return json;
     }
+
+    /// <summary>The account as Stripe.net's entity, so every key of the API version is there (Connect details left empty).</summary>
+    private static Account Account(SimulatorAccount account) => new()
+    {
+        Id = account.AccountId, Object = "account", BusinessType = "company", ChargesEnabled = true, Country = "US",
+        Created = account.Now.AddYears(-3).UtcDateTime, DefaultCurrency = "usd", DetailsSubmitted = true, Email = "owner@example.com",
+        PayoutsEnabled = true, Type = "standard", Metadata = [],
+        BusinessProfile = new AccountBusinessProfile { Name = "Simulated SaaS Inc.", Url = "https://example.com" },
+        Capabilities = new AccountCapabilities { CardPayments = "active", Transfers = "active" },
+        ExternalAccounts = new StripeList<IExternalAccount> { Object = "list", Data = [], HasMore = false, Url = $"/v1/accounts/{account.AccountId}/external_accounts" },
+    };
 
     private static JObject Plan(Entry entry, HttpContext context, bool retrieve)
     {

@@ -8,8 +8,9 @@ internal static class StripeErrors
     public static IResult Error(int status, string type, string message, string? code = null, string? param = null, bool? shouldRetry = null) =>
         new StripeErrorResult(status, type, message, code, param, shouldRetry);
 
-    public static IResult Missing(string resource, string id) =>
-        Error(404, "invalid_request_error", $"No such {resource}: '{id}'", "resource_missing", "id");
+    /// <summary>404 for an unknown id; <paramref name="param"/> names where it came from (<c>id</c>, or a list's cursor).</summary>
+    public static IResult Missing(string resource, string id, string param = "id") =>
+        Error(404, "invalid_request_error", $"No such {resource}: '{id}'", "resource_missing", param);
 
     private sealed class StripeErrorResult(int status, string type, string message, string? code, string? param, bool? shouldRetry) : IResult
     {

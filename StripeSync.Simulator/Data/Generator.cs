@@ -20,6 +20,7 @@ internal sealed class Generator
         ("processing_error", "An error occurred while processing your card. Try again in a little bit."),
     ];
 
+    private static readonly string[] PinnedStatuses = ["active", "trialing", "past_due", "unpaid", "canceled", "incomplete_expired", "paused", "incomplete"];
     private static readonly string[] Brands = ["visa", "mastercard", "amex", "discover"];
     private static readonly string[] CancelReasons = ["too_expensive", "missing_features", "switched_service", "unused", "customer_service", "too_complex", "low_quality", "other"];
 
@@ -33,6 +34,7 @@ internal sealed class Generator
     private Price seats = default!;
     private Price setupFee = default!;
     private int invoiceNumber = 1000;
+    private int subscriptionsMade;
 
     public Generator(SimulatorAccount account, ModeData mode, int seed, DateTimeOffset now)
     {
@@ -226,6 +228,14 @@ internal sealed class Generator
 
         var price = recurring[random.Next(recurring.Count)];
         var status = Pick(("active", 50), ("trialing", 8), ("past_due", 6), ("unpaid", 3), ("canceled", 20), ("incomplete_expired", 4), ("paused", 4), ("incomplete", 2));
+
+        // The first subscriptions of a mode take each status once, so even a five-customer test mode has them all.
+        if (subscriptionsMade < PinnedStatuses.Length)
+        {
+            status = PinnedStatuses[subscriptionsMade];
+        }
+
+        subscriptionsMade++;
         var trial = status == "trialing" || random.NextDouble() < 0.25;
         if (status == "trialing")
         {

@@ -176,6 +176,12 @@ public sealed class SimulatorAccount
                 previous: new JObject { ["status"] = "trialing" });
         }
 
+        // An incomplete subscription is so from its first invoice on: Stripe voids that invoice when it expires.
+        if (finalStatus is "incomplete" or "incomplete_expired")
+        {
+            subscription.Status = finalStatus;
+        }
+
         var periods = new List<(DateTimeOffset Start, DateTimeOffset End)>();
         for (var p = periodStart; p < until && periods.Count < 400; p = Advance(p, baseItem.Interval, baseItem.IntervalCount))
         {
