@@ -37,5 +37,7 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         await Assertions.Expect(frame.Locator(".health-backfill tr")).ToHaveCountAsync(10);
         await Assertions.Expect(frame.GetByText("rk_live_…full")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "10-sync-health-synced");
+        // Close the live circuit first, or stopping the app waits out Kestrel's grace period for it.
+        await page.Context.CloseAsync();
     }
 }
