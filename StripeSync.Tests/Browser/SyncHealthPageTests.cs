@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Playwright;
 using StripeSync.Simulator;
 using StripeSync.Tests.Support;
@@ -16,9 +14,7 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 40, Seed = 4 });
         await using var app = AppHost.Start(kestrel: true, extra: new Dictionary<string, string?> { ["Stripe:ApiBase"] = sim.BaseUrl.ToString() });
         using var api = app.WithApiKey(AppHost.AdminApiKey);
-        var created = await api.PostAsJsonAsync("/api/v1/connections", new { apiKey = "rk_live_sim_full" });
-        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
-        await api.PostAsJsonAsync($"/api/v1/connections/{id}/sync", new { mode = "import" });
+        await SyncWait.ConnectAsync(api, "rk_live_sim_full");
         var status = await SyncWait.UntilAsync(api, "synced");
         var people = status.GetProperty("connections")[0].GetProperty("people").GetInt32();
 

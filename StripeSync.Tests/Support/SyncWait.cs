@@ -27,6 +27,16 @@ public static class SyncWait
         throw new TimeoutException($"The sync did not reach '{state}': {status}");
     }
 
+    /// <summary>Connects a key and starts the sync through the API, as an automation script would.</summary>
+    public static async Task<Guid> ConnectAsync(HttpClient api, string key, string mode = "import")
+    {
+        var created = await api.PostAsJsonAsync("/api/v1/connections", new { apiKey = key });
+        Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await api.PostAsJsonAsync($"/api/v1/connections/{id}/sync", new { mode })).StatusCode);
+        return id;
+    }
+
     public static async Task<List<JsonElement>> AllPeopleAsync(HttpClient api, string query = "")
     {
         var people = new List<JsonElement>();

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Stripe;
@@ -28,10 +27,7 @@ public sealed class ImportTests(ImportTests.Imported imported) : IClassFixture<I
             Sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 60, Seed = 3 });
             App = AppHost.Start(extra: new Dictionary<string, string?> { ["Stripe:ApiBase"] = Sim.BaseUrl.ToString() });
             Api = App.WithApiKey(AppHost.AdminApiKey);
-            var created = await Api.PostAsJsonAsync("/api/v1/connections", new { apiKey = "rk_live_sim_full" });
-            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-            var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
-            Assert.Equal(HttpStatusCode.Accepted, (await Api.PostAsJsonAsync($"/api/v1/connections/{id}/sync", new { mode = "import" })).StatusCode);
+            await SyncWait.ConnectAsync(Api, "rk_live_sim_full");
             await SyncWait.UntilAsync(Api, "synced");
         }
 

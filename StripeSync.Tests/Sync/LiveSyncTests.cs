@@ -20,7 +20,7 @@ public sealed class LiveSyncTests
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 30, Seed = 5 });
         await using var app = AppHost.Start(extra: Stripe(sim));
         var api = app.WithApiKey(AppHost.AdminApiKey);
-        var id = await ConnectAsync(api, "rk_live_sim_full", "skip");
+        var id = await SyncWait.ConnectAsync(api, "rk_live_sim_full", "skip");
         await SyncWait.UntilAsync(api, "synced");
         Assert.Equal(0, (await api.GetFromJsonAsync<JsonElement>("/api/v1/people")).GetProperty("total").GetInt32());
 
@@ -48,7 +48,7 @@ public sealed class LiveSyncTests
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 40, Seed = 9 });
         await using var app = AppHost.Start(kestrel: true, extra: Stripe(sim));
         var api = app.WithApiKey(AppHost.AdminApiKey);
-        var id = await ConnectAsync(api, "rk_live_sim_full", "import");
+        var id = await SyncWait.ConnectAsync(api, "rk_live_sim_full", "import");
         await SyncWait.UntilAsync(api, "synced");
         Assert.True(await app.Services.GetRequiredService<SyncControl>().RegisterWebhookAsync(id, app.ServerAddress, default));
 
@@ -103,7 +103,7 @@ public sealed class LiveSyncTests
         settings["Stripe:EndpointRequestsPerSecond"] = "15";
         var first = AppHost.Start(extra: settings);
         var api = first.WithApiKey(AppHost.AdminApiKey);
-        await ConnectAsync(api, "rk_live_sim_full", "import");
+        await SyncWait.ConnectAsync(api, "rk_live_sim_full", "import");
         await WaitUntilAsync(async () =>
         {
             var status = await api.GetFromJsonAsync<JsonElement>("/api/v1/status");
@@ -164,15 +164,6 @@ public sealed class LiveSyncTests
         e.GetProperty("properties").TryGetProperty("Invoice", out var invoice) ? invoice.GetString() : null;
 
     private static Dictionary<string, string?> Stripe(SimulatorServer sim) => new() { ["Stripe:ApiBase"] = sim.BaseUrl.ToString() };
-
-    private static async Task<Guid> ConnectAsync(HttpClient api, string key, string mode)
-    {
-        var created = await api.PostAsJsonAsync("/api/v1/connections", new { apiKey = key });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsJsonAsync($"/api/v1/connections/{id}/sync", new { mode })).StatusCode);
-        return id;
-    }
 
     private static async Task<List<JsonElement>> Feed(HttpClient api, string metric)
     {

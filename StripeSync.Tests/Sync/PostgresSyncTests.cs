@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Stripe;
@@ -20,9 +19,7 @@ public sealed class PostgresSyncTests
         await using var second = AppHost.Start(extra: settings, database: first.Database, bootstrap: false);
         var api = first.WithApiKey(AppHost.AdminApiKey);
 
-        var created = await api.PostAsJsonAsync("/api/v1/connections", new { apiKey = "rk_live_sim_full" });
-        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
-        Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsJsonAsync($"/api/v1/connections/{id}/sync", new { mode = "import" })).StatusCode);
+        await SyncWait.ConnectAsync(api, "rk_live_sim_full");
         var status = await SyncWait.UntilAsync(api, "synced", TimeSpan.FromMinutes(3));
 
         var customers = sim.Account.All<Customer>(livemode: true);
