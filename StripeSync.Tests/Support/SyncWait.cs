@@ -6,16 +6,16 @@ namespace StripeSync.Tests.Support;
 /// <summary>Waiting (bounded) for the sync to reach a state, through the public API as a user would.</summary>
 public static class SyncWait
 {
-    public static async Task<JsonElement> UntilAsync(HttpClient api, string state, TimeSpan? timeout = null)
+    /// <param name="settled">Also wait until no event and no person is waiting to be processed.</param>
+    public static async Task<JsonElement> UntilAsync(HttpClient api, string state, TimeSpan? timeout = null, bool settled = true)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
         JsonElement status;
         do
         {
             status = await api.GetFromJsonAsync<JsonElement>("/api/v1/status");
-            if (status.GetProperty("state").GetString() == state
-                && status.GetProperty("connections").EnumerateArray()
-                    .All(c => c.GetProperty("pendingEvents").GetInt32() == 0 && c.GetProperty("pendingPeople").GetInt32() == 0))
+            if (status.GetProperty("state").GetString() == state && (!settled || status.GetProperty("connections").EnumerateArray()
+                    .All(c => c.GetProperty("pendingEvents").GetInt32() == 0 && c.GetProperty("pendingPeople").GetInt32() == 0)))
             {
                 return status;
             }

@@ -134,6 +134,33 @@ public sealed class LiveSyncTests
     }
 
     [Fact]
+    public async Task A_key_revoked_mid_import_stops_the_sync_as_key_revoked_without_a_retry_storm()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 80, Seed = 13, EndpointRequestsPerSecond = 8 });
+        var settings = Stripe(sim);
+        settings["Stripe:EndpointRequestsPerSecond"] = "6";
+        await using var app = AppHost.Start(extra: settings);
+        var api = app.WithApiKey(AppHost.AdminApiKey);
+        await SyncWait.ConnectAsync(api, "rk_live_sim_full");
+        await WaitUntilAsync(async () =>
+            (await api.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("connections")[0].GetProperty("backfill")
+                .EnumerateArray().Sum(b => b.GetProperty("done").GetInt64()) > 200);
+
+        sim.Faults.Revoke("rk_live_sim_full");
+        var status = await SyncWait.UntilAsync(api, "key_revoked", TimeSpan.FromSeconds(60), settled: false);
+        var requestsWhenStopped = sim.Faults.Requests;
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await app.Services.GetRequiredService<EventsPoll>().PollAllAsync(default);
+
+        var connection = status.GetProperty("connections")[0];
+        Assert.Contains("revoked", connection.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        Assert.True(connection.GetProperty("traffic").GetProperty("keyRevoked").GetBoolean());
+        // At most the requests already in flight when the key went: one per object type's chain, never a retry loop.
+        Assert.InRange(sim.Faults.Unauthorized, 1, 10);
+        Assert.Equal(requestsWhenStopped, sim.Faults.Requests);
+    }
+
+    [Fact]
     public async Task A_key_missing_a_required_permission_is_explained_and_cannot_start_a_sync()
     {
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 5, Seed = 2 });
