@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 using StripeSync.Simulator;
 using StripeSync.Tests.Support;
@@ -33,6 +34,16 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         await Assertions.Expect(frame.Locator(".health-backfill tr")).ToHaveCountAsync(10);
         await Assertions.Expect(frame.GetByText("rk_live_…full")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "10-sync-health-synced");
+
+        await page.Locator(".mud-nav-link", new() { HasText = "Settings" }).ClickAsync();
+        await Assertions.Expect(page.Locator("td[data-label=Key]", new() { HasText = "rk_live_…full" })).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "11-settings-connections");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Disconnect and purge" }).ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Disconnect and purge" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("No Stripe account is connected yet.")).ToBeVisibleAsync();
+        var after = await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/status");
+        Assert.Equal("not_connected", after.GetProperty("state").GetString());
+        Assert.Equal(0, (await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/people?mode=live")).GetProperty("total").GetInt32());
         // Close the live circuit first, or stopping the app waits out Kestrel's grace period for it.
         await page.Context.CloseAsync();
     }
