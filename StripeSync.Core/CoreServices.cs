@@ -31,6 +31,7 @@ public static class CoreServices
         services.AddSingleton<SyncStatus>();
         services.AddSingleton<PeopleQueries>();
         services.AddSingleton<MetricQueries>();
+        services.AddSingleton<Revenue.RevenueQueries>();
         return services;
     }
 }

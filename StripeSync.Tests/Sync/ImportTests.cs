@@ -122,6 +122,29 @@ public sealed class ImportTests(ImportTests.Imported imported) : IClassFixture<I
     }
 
     [Fact]
+    public async Task Todays_mrr_in_revenue_equals_the_sum_of_everyones_mrr_field()
+    {
+        var people = await SyncWait.AllPeopleAsync(api);
+        var expected = people.SelectMany(p => p.GetProperty("fields").GetProperty("stripe_mrr").EnumerateObject())
+            .GroupBy(p => p.Name).ToDictionary(g => g.Key, g => g.Sum(p => p.Value.GetInt64()));
+        var from = DateOnly.FromDateTime(sim.Account.Now.UtcDateTime).AddYears(-2).AddDays(-30);
+
+        var days = await api.GetFromJsonAsync<JsonElement>($"/api/v1/revenue/mrr?from={from:yyyy-MM-dd}");
+        var today = days.EnumerateArray().GroupBy(d => d.GetProperty("currency").GetString()!)
+            .ToDictionary(g => g.Key, g => g.Last().GetProperty("mrr").GetInt64());
+
+        Assert.Equal(expected.Where(kv => kv.Value != 0).OrderBy(kv => kv.Key), today.Where(kv => kv.Value != 0).OrderBy(kv => kv.Key));
+        // Every movement adds up: the level today is the sum of the movements since before the first customer.
+        foreach (var currency in today.Keys)
+        {
+            var ofCurrency = days.EnumerateArray().Where(d => d.GetProperty("currency").GetString() == currency).ToList();
+            var moved = ofCurrency.Sum(d => d.GetProperty("new").GetInt64() + d.GetProperty("reactivation").GetInt64()
+                + d.GetProperty("expansion").GetInt64() - d.GetProperty("contraction").GetInt64() - d.GetProperty("churn").GetInt64());
+            Assert.Equal(today[currency], moved);
+        }
+    }
+
+    [Fact]
     public async Task Failed_payments_carry_stripes_decline_message()
     {
         var failedCharges = sim.Account.All<Charge>(livemode: true).Where(c => c.Status == "failed").ToList();

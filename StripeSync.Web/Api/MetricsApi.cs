@@ -28,9 +28,9 @@ public static class MetricsApi
             }
 
             var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-            if (!TryDate(to, today, out var last) || !TryDate(from, last.AddDays(-29), out var first))
+            if (!Dates.TryRead(to, today, out var last) || !Dates.TryRead(from, last.AddDays(-29), out var first))
             {
-                return TypedResults.Problem("from and to are dates as yyyy-MM-dd (UTC days).", statusCode: StatusCodes.Status400BadRequest);
+                return Dates.Bad();
             }
 
             if (first > last || last.DayNumber - first.DayNumber >= MaxDays)
@@ -73,15 +73,4 @@ public static class MetricsApi
 
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult UnknownMetric(string name) => TypedResults.Problem(
         $"There is no metric '{name}'. Metrics: {string.Join(", ", Core.Processing.Metrics.All)}.", statusCode: StatusCodes.Status404NotFound);
-
-    private static bool TryDate(string? text, DateOnly fallback, out DateOnly date)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            date = fallback;
-            return true;
-        }
-
-        return DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out date);
-    }
 }

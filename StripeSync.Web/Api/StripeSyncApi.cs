@@ -13,6 +13,7 @@ public static class StripeSyncApi
         api.MapConnectionsApi();
         api.MapPeopleApi();
         api.MapMetricsApi();
+        api.MapRevenueApi();
         api.MapFallback("{**path}", () => TypedResults.Problem(
                 "There is no such API endpoint; the OpenAPI document at /openapi/v1.json lists them all.",
                 statusCode: StatusCodes.Status404NotFound, title: "Not found"))
@@ -45,4 +46,22 @@ public sealed record Paging(int Page, int PageSize)
 
     public Paged<T> Apply<T>(IReadOnlyCollection<T> all) =>
         new([.. all.Skip((Page - 1) * PageSize).Take(PageSize)], all.Count);
+}
+
+/// <summary>Dates in query strings: <c>yyyy-MM-dd</c>, UTC days.</summary>
+public static class Dates
+{
+    public static bool TryRead(string? text, DateOnly fallback, out DateOnly date)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            date = fallback;
+            return true;
+        }
+
+        return DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out date);
+    }
+
+    public static IResult Bad() =>
+        TypedResults.Problem("from and to are dates as yyyy-MM-dd (UTC days).", statusCode: StatusCodes.Status400BadRequest);
 }
