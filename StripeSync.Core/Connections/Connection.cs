@@ -49,6 +49,9 @@ public sealed class Connection
     /// <summary>Creation time (unix seconds) of the newest Stripe event taken into the inbox, by any path.</summary>
     public long LastEventCreated { get; set; }
 
+    /// <summary>Webhook deliveries refused (bad or stale signature, not an event): shown on Sync health.</summary>
+    public long RejectedWebhooks { get; set; }
+
     public string? LastError { get; set; }
     public DateTimeOffset? LastErrorAt { get; set; }
 }

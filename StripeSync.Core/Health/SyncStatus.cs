@@ -6,12 +6,13 @@ using StripeSync.Core.StripeApi;
 namespace StripeSync.Core.Health;
 
 /// <summary>Where the import of one object type stands; <c>Total</c> is known once the type is finished (Stripe lists have no counts).</summary>
-public sealed record TypeProgress(string Type, long Done, long? Total, bool Finished);
+/// <param name="PerSecond">Objects fetched per second so far: Stripe gives no totals, so this (not an ETA) says how fast it goes.</param>
+public sealed record TypeProgress(string Type, long Done, long? Total, bool Finished, double PerSecond);
 
 public sealed record ConnectionStatus(
     Guid Id, string Mode, string State, string KeyHint, string Sync,
     IReadOnlyList<TypeProgress> Backfill, DateTimeOffset? LastWebhookAt, DateTimeOffset? LastEventAt,
-    double ProcessingLagSeconds, int PendingEvents, int PendingPeople, int FailedEvents, int UnidentifiedCustomers, int People,
+    double ProcessingLagSeconds, int PendingEvents, int PendingPeople, int FailedEvents, long RejectedWebhooks, int UnidentifiedCustomers, int People,
     string? LastError, DateTimeOffset? LastErrorAt, TrafficSnapshot? Traffic);
 
 public sealed record SyncStatusReport(string State, string Message, IReadOnlyList<ConnectionStatus> Connections);
@@ -44,10 +45,11 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
             var people = await db.People.Where(p => customers.Any(l => l.PersonId == p.Id)).CountAsync(ct);
             list.Add(new ConnectionStatus(
                 c.Id, Lower(c.Mode), Lower(c.State), c.KeyHint, Lower(c.Sync),
-                [.. cursors.OrderBy(b => b.Type).Select(b => new TypeProgress(Lower(b.Type), b.Fetched, b.Done ? b.Fetched : null, b.Done))],
+                [.. cursors.OrderBy(b => b.Type).Select(b => new TypeProgress(Lower(b.Type), b.Fetched, b.Done ? b.Fetched : null, b.Done,
+                    b.UpdatedAt > b.StartedAt ? Math.Round(b.Fetched * 1000d / (b.UpdatedAt - b.StartedAt), 1) : 0))],
                 c.LastWebhookAt, c.LastEventCreated > 0 ? DateTimeOffset.FromUnixTimeSeconds(c.LastEventCreated) : null,
                 oldestPending is { } t ? Math.Max(0, (now - DateTimeOffset.FromUnixTimeMilliseconds(t)).TotalSeconds) : 0,
-                pending, pendingPeople, failed, unidentified, people, c.LastError, c.LastErrorAt,
+                pending, pendingPeople, failed, c.RejectedWebhooks, unidentified, people, c.LastError, c.LastErrorAt,
                 c.Sync == SyncChoice.NotChosen ? null : connections.ClientFor(c).Traffic.Snapshot()));
         }
 

@@ -83,6 +83,8 @@ public sealed class LiveSyncTests
         await WaitForWebhooksAsync(sim);
         Assert.Empty(await SyncWait.AllPeopleAsync(api, "&q=late.arrival"));
         Assert.True(sim.Webhooks.FailedAttempts > 0);
+        var refused = (await api.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("connections")[0].GetProperty("rejectedWebhooks").GetInt64();
+        Assert.Equal(sim.Webhooks.FailedAttempts, refused);
 
         await app.Services.GetRequiredService<EventsPoll>().PollAsync(id, default);
         await SyncWait.UntilAsync(api, "synced");

@@ -46,12 +46,14 @@ public static class WebhooksApi
         if (!StripeEvents.IsSignatureValid(payload, context.Request.Headers["Stripe-Signature"], secret, clock.GetUtcNow()))
         {
             logger.LogWarning("Webhook for connection {ConnectionId} refused: bad or stale signature", connectionId);
+            await connections.UpdateAsync(connectionId, c => c.RejectedWebhooks++, ct);
             return Problem(StatusCodes.Status400BadRequest, "The Stripe-Signature header is missing, wrong, or older than 5 minutes.");
         }
 
         var stripeEvent = StripeEvents.Parse(payload, connection.Mode == ConnectionMode.Live);
         if (stripeEvent is null)
         {
+            await connections.UpdateAsync(connectionId, c => c.RejectedWebhooks++, ct);
             return Problem(StatusCodes.Status400BadRequest, "The body is not a Stripe event.");
         }
 

@@ -328,6 +328,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.Property<int>("Mode")
                         .HasColumnType("integer");
 
+                    b.Property<long>("RejectedWebhooks")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("State")
                         .HasColumnType("integer");
 

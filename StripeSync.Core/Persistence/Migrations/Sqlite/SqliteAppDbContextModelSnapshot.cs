@@ -317,6 +317,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.Property<int>("Mode")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("RejectedWebhooks")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("State")
                         .HasColumnType("INTEGER");
 

@@ -101,6 +101,7 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     SyncStartedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
                     LastWebhookAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
                     LastEventCreated = table.Column<long>(type: "INTEGER", nullable: false),
+                    RejectedWebhooks = table.Column<long>(type: "INTEGER", nullable: false),
                     LastError = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
                     LastErrorAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true)
                 },

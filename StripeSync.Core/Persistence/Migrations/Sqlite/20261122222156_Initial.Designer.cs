@@ -11,7 +11,7 @@ using StripeSync.Core.Persistence;
 namespace StripeSync.Core.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122220434_Initial")]
+    [Migration("20261122222156_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -318,6 +318,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Mode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RejectedWebhooks")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("State")

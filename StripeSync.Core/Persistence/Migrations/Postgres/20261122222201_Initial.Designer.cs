@@ -12,7 +12,7 @@ using StripeSync.Core.Persistence;
 namespace StripeSync.Core.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261122220440_Initial")]
+    [Migration("20261122222201_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -330,6 +330,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.Property<int>("Mode")
                         .HasColumnType("integer");
+
+                    b.Property<long>("RejectedWebhooks")
+                        .HasColumnType("bigint");
 
                     b.Property<int>("State")
                         .HasColumnType("integer");

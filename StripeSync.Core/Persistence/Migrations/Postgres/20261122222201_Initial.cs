@@ -102,6 +102,7 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     SyncStartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     LastWebhookAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     LastEventCreated = table.Column<long>(type: "bigint", nullable: false),
+                    RejectedWebhooks = table.Column<long>(type: "bigint", nullable: false),
                     LastError = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
                     LastErrorAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
