@@ -86,15 +86,16 @@ public static class StateStore
 
     /// <summary>
     /// Queues customers for derivation (once each, however often they change before it runs). Concurrent
-    /// page jobs mark the same customers, so the insert ignores a row that is already there (the same SQL
-    /// on SQLite and PostgreSQL); callers run it inside their page's transaction.
+    /// jobs mark the same customers, so a mark that exists is re-stamped instead of duplicated (the same SQL on
+    /// SQLite and PostgreSQL); callers run it inside their page's or event's transaction.
     /// </summary>
     public static async Task MarkDirtyAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<string> customerIds, long now, CancellationToken ct)
     {
         foreach (var id in customerIds.Distinct(StringComparer.Ordinal))
         {
             await db.Database.ExecuteSqlAsync(
-                $"INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\") VALUES ({connectionId}, {id}, {now}) ON CONFLICT DO NOTHING", ct);
+                $"INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\", \"Stamp\") VALUES ({connectionId}, {id}, {now}, {Guid.NewGuid()}) ON CONFLICT (\"ConnectionId\", \"CustomerId\") DO UPDATE SET \"Stamp\" = excluded.\"Stamp\"",
+                ct);
         }
     }
 

@@ -71,4 +71,10 @@ public sealed class DirtyCustomer
     public Guid ConnectionId { get; set; }
     public required string CustomerId { get; set; }
     public long MarkedAt { get; set; }
+
+    /// <summary>
+    /// New on every mark. Derivation removes a mark only if its stamp is still the one it read, so a change that
+    /// lands while the customer is being derived is derived again, not lost.
+    /// </summary>
+    public Guid Stamp { get; set; }
 }

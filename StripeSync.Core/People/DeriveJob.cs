@@ -30,6 +30,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimePro
             }
         }
 
+        // Until no mark is left: marks re-stamped while their customer was being derived are taken again.
         var total = 0;
         int done;
         do
@@ -37,7 +38,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimePro
             done = await RunBatchAsync(connectionId, ct);
             total += done;
         }
-        while (done == Batch);
+        while (done > 0);
 
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -56,7 +57,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimePro
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, ct);
-        var dirty = await db.DirtyCustomers.Where(d => d.ConnectionId == connectionId).OrderBy(d => d.MarkedAt).Take(Batch).ToListAsync(ct);
+        var dirty = await db.DirtyCustomers.AsNoTracking().Where(d => d.ConnectionId == connectionId).OrderBy(d => d.MarkedAt).Take(Batch).ToListAsync(ct);
         if (dirty.Count == 0)
         {
             return 0;
@@ -69,8 +70,14 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimePro
             await DeriveCustomerAsync(db, connection, catalog, mark.CustomerId, now, ct);
         }
 
-        db.DirtyCustomers.RemoveRange(dirty);
         await db.SaveChangesAsync(ct);
+        foreach (var mark in dirty)
+        {
+            // Only the mark we derived from: a newer stamp means the customer changed meanwhile and stays queued.
+            await db.DirtyCustomers.Where(d => d.ConnectionId == connectionId && d.CustomerId == mark.CustomerId && d.Stamp == mark.Stamp)
+                .ExecuteDeleteAsync(ct);
+        }
+
         return dirty.Count;
     }
 

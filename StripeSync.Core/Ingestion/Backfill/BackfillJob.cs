@@ -127,7 +127,7 @@ public sealed class BackfillJob(
             // Refunds and invoice payments fetched before their charge or invoice could not name a customer
             // then; deriving every customer once now covers them.
             await db.Database.ExecuteSqlAsync(
-                $"INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\") SELECT \"ConnectionId\", \"StripeId\", {now} FROM stripe_objects WHERE \"ConnectionId\" = {connectionId} AND \"Type\" = {(int)StripeObjectType.Customer} ON CONFLICT DO NOTHING",
+                $"INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\", \"Stamp\") SELECT \"ConnectionId\", \"StripeId\", {now}, {Guid.NewGuid()} FROM stripe_objects WHERE \"ConnectionId\" = {connectionId} AND \"Type\" = {(int)StripeObjectType.Customer} ON CONFLICT (\"ConnectionId\", \"CustomerId\") DO UPDATE SET \"Stamp\" = excluded.\"Stamp\"",
                 ct);
             jobs.Derive(connectionId);
         }

@@ -394,6 +394,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.Property<long>("MarkedAt")
                         .HasColumnType("bigint");
 
+                    b.Property<Guid>("Stamp")
+                        .HasColumnType("uuid");
+
                     b.HasKey("ConnectionId", "CustomerId");
 
                     b.ToTable("dirty_customers", (string)null);

@@ -383,6 +383,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.Property<long>("MarkedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid>("Stamp")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("ConnectionId", "CustomerId");
 
                     b.ToTable("dirty_customers", (string)null);

@@ -116,7 +116,8 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 {
                     ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
                     CustomerId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
-                    MarkedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    MarkedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Stamp = table.Column<Guid>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {

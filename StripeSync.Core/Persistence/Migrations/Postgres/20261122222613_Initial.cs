@@ -117,7 +117,8 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                 {
                     ConnectionId = table.Column<Guid>(type: "uuid", nullable: false),
                     CustomerId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
-                    MarkedAt = table.Column<long>(type: "bigint", nullable: false)
+                    MarkedAt = table.Column<long>(type: "bigint", nullable: false),
+                    Stamp = table.Column<Guid>(type: "uuid", nullable: false)
                 },
                 constraints: table =>
                 {
