@@ -40,7 +40,8 @@ public sealed class SimulatorShapeTests(SimulatorFixture fixture)
 
     private static readonly Lazy<JsonObject> FixtureResources = new(() =>
     {
-        var path = Path.Combine(FindShared(), "stripe-fixtures", "fixtures3.json");
+        // A copy ships with the tests (MIT, see Fixtures/README.md), so they run wherever the repository is cloned.
+        var path = Path.Combine(AppContext.BaseDirectory, "Simulator", "Fixtures", "fixtures3.json");
         return JsonNode.Parse(File.ReadAllText(path))!["resources"]!.AsObject();
     });
 
@@ -159,18 +160,4 @@ public sealed class SimulatorShapeTests(SimulatorFixture fixture)
         JsonValueKind.True or JsonValueKind.False => "boolean",
         _ => "null",
     };
-
-    private static string FindShared()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared");
-            if (Directory.Exists(Path.Combine(candidate, "stripe-fixtures")))
-            {
-                return candidate;
-            }
-        }
-
-        return Directory.Exists("/work/shared/stripe-fixtures") ? "/work/shared" : throw new DirectoryNotFoundException("shared/stripe-fixtures not found");
-    }
 }

@@ -163,6 +163,22 @@ public sealed class LiveSyncTests
     }
 
     [Fact]
+    public async Task Without_the_optional_checkout_permission_the_import_completes_and_says_what_is_missing()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 20, Seed = 17 });
+        await using var app = AppHost.Start(extra: Stripe(sim));
+        var api = app.WithApiKey(AppHost.AdminApiKey);
+
+        await SyncWait.ConnectAsync(api, "rk_live_sim_without_checkout_sessions_read");
+        var status = await SyncWait.UntilAsync(api, "synced");
+
+        var connection = status.GetProperty("connections")[0];
+        Assert.Contains("Checkout Completed and Checkout Abandoned events are not available", connection.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        Assert.Equal(sim.Account.All<Customer>(livemode: true).Count, connection.GetProperty("backfill").EnumerateArray()
+            .Single(b => b.GetProperty("type").GetString() == "customer").GetProperty("done").GetInt64());
+    }
+
+    [Fact]
     public async Task A_key_missing_a_required_permission_is_explained_and_cannot_start_a_sync()
     {
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 5, Seed = 2 });

@@ -92,9 +92,23 @@ public sealed class BackfillJob(
         }
         catch (StripeCallException e) when (e.Status == 403)
         {
-            // The key lacks this permission: the type is skipped, and health says which and why.
+            // The key lacks this permission: the type is skipped, and health says which and why. Checkout sessions
+            // are optional (SPEC §1): without them only the checkout events are missing, which is not an error.
             logger.LogWarning("Backfill of {Type} skipped: permission missing on connection {ConnectionId}", type, connectionId);
-            await connections.SetStateAsync(connectionId, ConnectionState.Error, $"Cannot read {type}: {e.Message}", ct);
+            var message = $"Cannot read {type}: {e.Message}";
+            if (type == StripeObjectType.CheckoutSession)
+            {
+                await connections.UpdateAsync(connectionId, c =>
+                {
+                    c.LastError = message + " Checkout Completed and Checkout Abandoned events are not available.";
+                    c.LastErrorAt = clock.GetUtcNow();
+                }, ct);
+            }
+            else
+            {
+                await connections.SetStateAsync(connectionId, ConnectionState.Error, message, ct);
+            }
+
             page = new RecordPage([], null);
         }
 
