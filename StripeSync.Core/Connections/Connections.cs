@@ -61,6 +61,13 @@ public sealed class Connections(
         return true;
     }
 
+    /// <summary>The mode shown when none is asked for: live once a live connection exists, else test.</summary>
+    public async Task<ConnectionMode> DefaultModeAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Connections.AnyAsync(c => c.Mode == ConnectionMode.Live, ct) ? ConnectionMode.Live : ConnectionMode.Test;
+    }
+
     public async Task<Connection?> FindAsync(Guid id, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

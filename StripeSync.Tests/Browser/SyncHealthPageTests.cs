@@ -20,6 +20,19 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         var people = status.GetProperty("connections")[0].GetProperty("people").GetInt32();
 
         var page = await browser.NewPageAsync(app.ServerAddress);
+        try
+        {
+            await WalkAsync(sim, api, page, people);
+        }
+        finally
+        {
+            // Close the live circuit first, or stopping the app waits out Kestrel's grace period for it.
+            await page.Context.CloseAsync();
+        }
+    }
+
+    private static async Task WalkAsync(SimulatorServer sim, HttpClient api, IPage page, int people)
+    {
         await page.GotoAsync("/Account/Login");
         await page.FillAsync("#email", AppHost.AdminEmail);
         await page.FillAsync("#password", AppHost.AdminPassword);
@@ -35,6 +48,19 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         await Assertions.Expect(frame.GetByText("rk_live_…full")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "10-sync-health-synced");
 
+        // People: search finds a customer by email; the person page shows the tokens with their values and the activity.
+        var customer = sim.Account.All<Stripe.Customer>(livemode: true).First(c => c.Email is not null && c.Name is not null);
+        await page.Locator(".mud-nav-link", new() { HasText = "People" }).ClickAsync();
+        await page.Locator(".people-search input").FillAsync(customer.Email!.ToUpperInvariant());
+        await Assertions.Expect(page.Locator(".mud-table-body tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator(".mud-table-body tr")).ToContainTextAsync(customer.Email!.ToLowerInvariant());
+        await BrowserFixture.ScreenshotAsync(page, "12-people-search");
+        await page.Locator(".mud-table-body tr a").First.ClickAsync();
+        await page.WaitForURLAsync("**/people/*");
+        await Assertions.Expect(page.Locator(".person-fields tr", new() { HasText = "{{profile.stripe_customer_id}}" })).ToContainTextAsync(customer.Id);
+        await BrowserFixture.ScreenshotAsync(page, "13-person");
+        await Assertions.Expect(page.Locator("td[data-label=Metric]").First).ToBeVisibleAsync();
+
         await page.Locator(".mud-nav-link", new() { HasText = "Settings" }).ClickAsync();
         await Assertions.Expect(page.Locator("td[data-label=Key]", new() { HasText = "rk_live_…full" })).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "11-settings-connections");
@@ -44,7 +70,5 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         var after = await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/status");
         Assert.Equal("not_connected", after.GetProperty("state").GetString());
         Assert.Equal(0, (await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/people?mode=live")).GetProperty("total").GetInt32());
-        // Close the live circuit first, or stopping the app waits out Kestrel's grace period for it.
-        await page.Context.CloseAsync();
     }
 }

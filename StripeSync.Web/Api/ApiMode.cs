@@ -1,6 +1,4 @@
-using Microsoft.EntityFrameworkCore;
 using StripeSync.Core.Connections;
-using StripeSync.Core.Persistence;
 
 namespace StripeSync.Web.Api;
 
@@ -10,24 +8,14 @@ namespace StripeSync.Web.Api;
 /// </summary>
 public static class ApiMode
 {
-    public static async Task<ConnectionMode?> ResolveAsync(string? mode, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct)
-    {
-        switch (mode?.Trim().ToLowerInvariant())
+    public static async Task<ConnectionMode?> ResolveAsync(string? mode, Connections connections, CancellationToken ct) =>
+        mode?.Trim().ToLowerInvariant() switch
         {
-            case "live":
-                return ConnectionMode.Live;
-            case "test":
-                return ConnectionMode.Test;
-            case null or "":
-                await using (var db = await dbFactory.CreateDbContextAsync(ct))
-                {
-                    return await db.Connections.AnyAsync(c => c.Mode == ConnectionMode.Live, ct) ? ConnectionMode.Live : ConnectionMode.Test;
-                }
-
-            default:
-                return null;
-        }
-    }
+            "live" => ConnectionMode.Live,
+            "test" => ConnectionMode.Test,
+            null or "" => await connections.DefaultModeAsync(ct),
+            _ => null,
+        };
 
     public static IResult BadMode() =>
         TypedResults.Problem("mode must be live or test.", statusCode: StatusCodes.Status400BadRequest, title: "Bad mode");

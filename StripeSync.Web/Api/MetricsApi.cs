@@ -1,7 +1,6 @@
-using Microsoft.EntityFrameworkCore;
+using StripeSync.Core.Connections;
 using StripeSync.Core.Metrics;
 using StripeSync.Core.People;
-using StripeSync.Core.Persistence;
 
 namespace StripeSync.Web.Api;
 
@@ -13,14 +12,14 @@ public static class MetricsApi
     {
         var metrics = api.MapGroup("/metrics").WithTags("Metrics");
 
-        metrics.MapGet("/", async (string? mode, MetricQueries queries, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
-            await ApiMode.ResolveAsync(mode, dbFactory, ct) is { } resolved
+        metrics.MapGet("/", async (string? mode, MetricQueries queries, Connections connections, CancellationToken ct) =>
+            await ApiMode.ResolveAsync(mode, connections, ct) is { } resolved
                 ? Results.Ok(await queries.ListAsync(resolved, ct))
                 : ApiMode.BadMode())
             .WithSummary("Every metric with its count over the last 30 days (UTC), zeros included.");
 
         metrics.MapGet("/{name}/daily", async (string name, string? from, string? to, string? mode,
-            MetricQueries queries, TimeProvider clock, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+            MetricQueries queries, TimeProvider clock, Connections connections, CancellationToken ct) =>
         {
             if (!Core.Processing.Metrics.All.Contains(name))
             {
@@ -38,7 +37,7 @@ public static class MetricsApi
                 return TypedResults.Problem($"from must be on or before to, and the range at most {MaxDays} days.", statusCode: StatusCodes.Status400BadRequest);
             }
 
-            if (await ApiMode.ResolveAsync(mode, dbFactory, ct) is not { } resolved)
+            if (await ApiMode.ResolveAsync(mode, connections, ct) is not { } resolved)
             {
                 return ApiMode.BadMode();
             }
@@ -47,7 +46,7 @@ public static class MetricsApi
         }).WithSummary("A metric's count and amounts per currency for every UTC day of the range (default: the last 30 days).");
 
         metrics.MapGet("/{name}/events", async (string name, string? mode, int? page, int? pageSize, HttpRequest request,
-            MetricQueries queries, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+            MetricQueries queries, Connections connections, CancellationToken ct) =>
         {
             if (!Core.Processing.Metrics.All.Contains(name))
             {
@@ -59,7 +58,7 @@ public static class MetricsApi
                 return Paging.Bad(error);
             }
 
-            if (await ApiMode.ResolveAsync(mode, dbFactory, ct) is not { } resolved)
+            if (await ApiMode.ResolveAsync(mode, connections, ct) is not { } resolved)
             {
                 return ApiMode.BadMode();
             }

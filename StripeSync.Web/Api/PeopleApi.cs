@@ -1,6 +1,5 @@
-using Microsoft.EntityFrameworkCore;
+using StripeSync.Core.Connections;
 using StripeSync.Core.People;
-using StripeSync.Core.Persistence;
 
 namespace StripeSync.Web.Api;
 
@@ -11,14 +10,14 @@ public static class PeopleApi
         var people = api.MapGroup("/people").WithTags("People");
 
         people.MapGet("/", async (string? email, string? stripeCustomerId, string? q, string? mode, int? page, int? pageSize,
-            PeopleQueries queries, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+            PeopleQueries queries, Connections connections, CancellationToken ct) =>
         {
             if (!Paging.TryRead(page, pageSize, out var paging, out var error))
             {
                 return Paging.Bad(error);
             }
 
-            if (await ApiMode.ResolveAsync(mode, dbFactory, ct) is not { } resolved)
+            if (await ApiMode.ResolveAsync(mode, connections, ct) is not { } resolved)
             {
                 return ApiMode.BadMode();
             }

@@ -1,5 +1,4 @@
-using Microsoft.EntityFrameworkCore;
-using StripeSync.Core.Persistence;
+using StripeSync.Core.Connections;
 using StripeSync.Core.Revenue;
 
 namespace StripeSync.Web.Api;
@@ -10,7 +9,7 @@ public static class RevenueApi
 
     public static void MapRevenueApi(this RouteGroupBuilder api) =>
         api.MapGet("/revenue/mrr", async (string? from, string? to, string? mode, RevenueQueries revenue, TimeProvider clock,
-            IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+            Connections connections, CancellationToken ct) =>
         {
             var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
             if (!Dates.TryRead(to, today, out var last) || !Dates.TryRead(from, last.AddDays(-89), out var first))
@@ -23,7 +22,7 @@ public static class RevenueApi
                 return TypedResults.Problem($"from must be on or before to, and the range at most {MaxDays} days.", statusCode: StatusCodes.Status400BadRequest);
             }
 
-            if (await ApiMode.ResolveAsync(mode, dbFactory, ct) is not { } resolved)
+            if (await ApiMode.ResolveAsync(mode, connections, ct) is not { } resolved)
             {
                 return ApiMode.BadMode();
             }

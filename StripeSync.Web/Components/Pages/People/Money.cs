@@ -1,0 +1,26 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace StripeSync.Web.Components.Pages.People;
+
+/// <summary>Amounts in minor units per currency (<c>{"usd": 4900}</c>) as a person reads them: "$49.00 · €45.00".</summary>
+public static class Money
+{
+    public static string Format(JsonElement fields, string token)
+    {
+        if (!fields.TryGetProperty(token, out var amounts) || amounts.ValueKind != JsonValueKind.Object)
+        {
+            return "—";
+        }
+
+        var parts = amounts.EnumerateObject().Where(a => a.Value.GetInt64() != 0).Select(a => Format(a.Value.GetInt64(), a.Name)).ToList();
+        return parts.Count == 0 ? "—" : string.Join(" · ", parts);
+    }
+
+    public static string Format(long minor, string currency)
+    {
+        var symbol = currency.ToLowerInvariant() switch { "usd" => "$", "eur" => "€", "gbp" => "£", _ => "" };
+        var amount = (minor / 100m).ToString("N2", CultureInfo.InvariantCulture);
+        return symbol.Length > 0 ? symbol + amount : $"{amount} {currency.ToUpperInvariant()}";
+    }
+}
