@@ -110,6 +110,9 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimePro
             lastActivity is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : null, now, now);
         person.FieldsJson = JsonSerializer.Serialize(fields, Json);
         person.UpdatedAt = now.ToUnixTimeMilliseconds();
+        await db.SaveChangesAsync(ct);
+        // One customer at a time: a context tracking a whole batch's people and events makes every save slower.
+        db.ChangeTracker.Clear();
     }
 
     /// <summary>

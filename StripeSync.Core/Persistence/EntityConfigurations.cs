@@ -120,5 +120,7 @@ internal sealed class StoredMetricEventConfiguration : IEntityTypeConfiguration<
         metric.HasIndex(m => new { m.Mode, m.Metric, m.Time });
         metric.HasIndex(m => new { m.Mode, m.Metric, m.Day });
         metric.HasIndex(m => new { m.PersonId, m.Time });
+        // Derivation replaces a customer's state-derived events and attaches a new person's earlier ones by customer id.
+        metric.HasIndex(m => new { m.ConnectionId, m.CustomerId });
     }
 }

@@ -632,6 +632,8 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ConnectionId", "CustomerId");
+
                     b.HasIndex("Mode", "NaturalKey")
                         .IsUnique();
 

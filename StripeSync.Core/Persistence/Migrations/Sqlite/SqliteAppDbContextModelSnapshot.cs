@@ -617,6 +617,8 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ConnectionId", "CustomerId");
+
                     b.HasIndex("Mode", "NaturalKey")
                         .IsUnique();
 

@@ -1,9 +1,10 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace StripeSync.Core.Persistence.Migrations.Sqlite
+namespace StripeSync.Core.Persistence.Migrations.Postgres
 {
     /// <inheritdoc />
     public partial class Initial : Migration
@@ -15,10 +16,10 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "AspNetRoles",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "TEXT", nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    NormalizedName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    ConcurrencyStamp = table.Column<string>(type: "TEXT", nullable: true)
+                    Id = table.Column<string>(type: "text", nullable: false),
+                    Name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    NormalizedName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -29,23 +30,23 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "AspNetUsers",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "TEXT", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
-                    Disabled = table.Column<bool>(type: "INTEGER", nullable: false),
-                    UserName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    NormalizedUserName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    Email = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    NormalizedEmail = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    EmailConfirmed = table.Column<bool>(type: "INTEGER", nullable: false),
-                    PasswordHash = table.Column<string>(type: "TEXT", nullable: true),
-                    SecurityStamp = table.Column<string>(type: "TEXT", nullable: true),
-                    ConcurrencyStamp = table.Column<string>(type: "TEXT", nullable: true),
-                    PhoneNumber = table.Column<string>(type: "TEXT", nullable: true),
-                    PhoneNumberConfirmed = table.Column<bool>(type: "INTEGER", nullable: false),
-                    TwoFactorEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
-                    LockoutEnd = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
-                    LockoutEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
-                    AccessFailedCount = table.Column<int>(type: "INTEGER", nullable: false)
+                    Id = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Disabled = table.Column<bool>(type: "boolean", nullable: false),
+                    UserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    NormalizedUserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    Email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    NormalizedEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    EmailConfirmed = table.Column<bool>(type: "boolean", nullable: false),
+                    PasswordHash = table.Column<string>(type: "text", nullable: true),
+                    SecurityStamp = table.Column<string>(type: "text", nullable: true),
+                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true),
+                    PhoneNumber = table.Column<string>(type: "text", nullable: true),
+                    PhoneNumberConfirmed = table.Column<bool>(type: "boolean", nullable: false),
+                    TwoFactorEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    LockoutEnd = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LockoutEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    AccessFailedCount = table.Column<int>(type: "integer", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -56,10 +57,10 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "DataProtectionKeys",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    FriendlyName = table.Column<string>(type: "TEXT", nullable: true),
-                    Xml = table.Column<string>(type: "TEXT", nullable: true)
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    FriendlyName = table.Column<string>(type: "text", nullable: true),
+                    Xml = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -70,14 +71,14 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "backfill_cursors",
                 columns: table => new
                 {
-                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Type = table.Column<int>(type: "INTEGER", nullable: false),
-                    Cursor = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
-                    Done = table.Column<bool>(type: "INTEGER", nullable: false),
-                    Fetched = table.Column<long>(type: "INTEGER", nullable: false),
-                    Pages = table.Column<int>(type: "INTEGER", nullable: false),
-                    StartedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Type = table.Column<int>(type: "integer", nullable: false),
+                    Cursor = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    Done = table.Column<bool>(type: "boolean", nullable: false),
+                    Fetched = table.Column<long>(type: "bigint", nullable: false),
+                    Pages = table.Column<int>(type: "integer", nullable: false),
+                    StartedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -88,22 +89,22 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "connections",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Mode = table.Column<int>(type: "INTEGER", nullable: false),
-                    EncryptedKey = table.Column<string>(type: "TEXT", nullable: false),
-                    KeyHint = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    AccountId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
-                    State = table.Column<int>(type: "INTEGER", nullable: false),
-                    Sync = table.Column<int>(type: "INTEGER", nullable: false),
-                    WebhookEndpointId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
-                    EncryptedWebhookSecret = table.Column<string>(type: "TEXT", nullable: true),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
-                    SyncStartedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
-                    LastWebhookAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
-                    LastEventCreated = table.Column<long>(type: "INTEGER", nullable: false),
-                    RejectedWebhooks = table.Column<long>(type: "INTEGER", nullable: false),
-                    LastError = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
-                    LastErrorAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Mode = table.Column<int>(type: "integer", nullable: false),
+                    EncryptedKey = table.Column<string>(type: "text", nullable: false),
+                    KeyHint = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    AccountId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    State = table.Column<int>(type: "integer", nullable: false),
+                    Sync = table.Column<int>(type: "integer", nullable: false),
+                    WebhookEndpointId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    EncryptedWebhookSecret = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    SyncStartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LastWebhookAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LastEventCreated = table.Column<long>(type: "bigint", nullable: false),
+                    RejectedWebhooks = table.Column<long>(type: "bigint", nullable: false),
+                    LastError = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    LastErrorAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -114,10 +115,10 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "dirty_customers",
                 columns: table => new
                 {
-                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    CustomerId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
-                    MarkedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    Stamp = table.Column<Guid>(type: "TEXT", nullable: false)
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    CustomerId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    MarkedAt = table.Column<long>(type: "bigint", nullable: false),
+                    Stamp = table.Column<Guid>(type: "uuid", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -128,18 +129,18 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "inbox_events",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    EventId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
-                    Type = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
-                    Created = table.Column<long>(type: "INTEGER", nullable: false),
-                    ReceivedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    Source = table.Column<int>(type: "INTEGER", nullable: false),
-                    Json = table.Column<string>(type: "TEXT", nullable: false),
-                    ProcessedAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
-                    Error = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    EventId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Type = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Created = table.Column<long>(type: "bigint", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "bigint", nullable: false),
+                    Source = table.Column<int>(type: "integer", nullable: false),
+                    Json = table.Column<string>(type: "text", nullable: false),
+                    ProcessedAt = table.Column<long>(type: "bigint", nullable: true),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    Error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -150,21 +151,21 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "metric_events",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    Mode = table.Column<int>(type: "INTEGER", nullable: false),
-                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    Metric = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    NaturalKey = table.Column<string>(type: "TEXT", maxLength: 512, nullable: false),
-                    Time = table.Column<long>(type: "INTEGER", nullable: false),
-                    Day = table.Column<int>(type: "INTEGER", nullable: false),
-                    PersonId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    CustomerId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
-                    Amount = table.Column<long>(type: "INTEGER", nullable: true),
-                    Currency = table.Column<string>(type: "TEXT", maxLength: 3, nullable: true),
-                    PropertiesJson = table.Column<string>(type: "TEXT", nullable: false),
-                    SourceId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
-                    FromState = table.Column<bool>(type: "INTEGER", nullable: false)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Mode = table.Column<int>(type: "integer", nullable: false),
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Metric = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    NaturalKey = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: false),
+                    Time = table.Column<long>(type: "bigint", nullable: false),
+                    Day = table.Column<int>(type: "integer", nullable: false),
+                    PersonId = table.Column<Guid>(type: "uuid", nullable: true),
+                    CustomerId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    Amount = table.Column<long>(type: "bigint", nullable: true),
+                    Currency = table.Column<string>(type: "character varying(3)", maxLength: 3, nullable: true),
+                    PropertiesJson = table.Column<string>(type: "text", nullable: false),
+                    SourceId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    FromState = table.Column<bool>(type: "boolean", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -175,18 +176,18 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "people",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Mode = table.Column<int>(type: "INTEGER", nullable: false),
-                    Key = table.Column<string>(type: "TEXT", maxLength: 320, nullable: false),
-                    Email = table.Column<string>(type: "TEXT", maxLength: 320, nullable: true),
-                    Identified = table.Column<bool>(type: "INTEGER", nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 512, nullable: true),
-                    SearchText = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
-                    EmailUnsubscribed = table.Column<bool>(type: "INTEGER", nullable: false),
-                    FieldsJson = table.Column<string>(type: "TEXT", nullable: false),
-                    LastActivity = table.Column<long>(type: "INTEGER", nullable: true),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Mode = table.Column<int>(type: "integer", nullable: false),
+                    Key = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    Email = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
+                    Identified = table.Column<bool>(type: "boolean", nullable: false),
+                    Name = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
+                    SearchText = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false),
+                    EmailUnsubscribed = table.Column<bool>(type: "boolean", nullable: false),
+                    FieldsJson = table.Column<string>(type: "text", nullable: false),
+                    LastActivity = table.Column<long>(type: "bigint", nullable: true),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -197,9 +198,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "person_customers",
                 columns: table => new
                 {
-                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    CustomerId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
-                    PersonId = table.Column<Guid>(type: "TEXT", nullable: false)
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    CustomerId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    PersonId = table.Column<Guid>(type: "uuid", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -210,15 +211,15 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "stripe_objects",
                 columns: table => new
                 {
-                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    StripeId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
-                    Type = table.Column<int>(type: "INTEGER", nullable: false),
-                    Livemode = table.Column<bool>(type: "INTEGER", nullable: false),
-                    CustomerId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
-                    ParentId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
-                    Created = table.Column<long>(type: "INTEGER", nullable: false),
-                    Version = table.Column<long>(type: "INTEGER", nullable: false),
-                    Json = table.Column<string>(type: "TEXT", nullable: false)
+                    ConnectionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    StripeId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Type = table.Column<int>(type: "integer", nullable: false),
+                    Livemode = table.Column<bool>(type: "boolean", nullable: false),
+                    CustomerId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    ParentId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    Created = table.Column<long>(type: "bigint", nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false),
+                    Json = table.Column<string>(type: "text", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -229,11 +230,11 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "AspNetRoleClaims",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    RoleId = table.Column<string>(type: "TEXT", nullable: false),
-                    ClaimType = table.Column<string>(type: "TEXT", nullable: true),
-                    ClaimValue = table.Column<string>(type: "TEXT", nullable: true)
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    RoleId = table.Column<string>(type: "text", nullable: false),
+                    ClaimType = table.Column<string>(type: "text", nullable: true),
+                    ClaimValue = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -250,14 +251,14 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "ApiKeys",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    Prefix = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    Hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    UserId = table.Column<string>(type: "TEXT", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
-                    LastUsedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
-                    RevokedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Prefix = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    UserId = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LastUsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    RevokedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -274,11 +275,11 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "AspNetUserClaims",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    UserId = table.Column<string>(type: "TEXT", nullable: false),
-                    ClaimType = table.Column<string>(type: "TEXT", nullable: true),
-                    ClaimValue = table.Column<string>(type: "TEXT", nullable: true)
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    UserId = table.Column<string>(type: "text", nullable: false),
+                    ClaimType = table.Column<string>(type: "text", nullable: true),
+                    ClaimValue = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -295,10 +296,10 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "AspNetUserLogins",
                 columns: table => new
                 {
-                    LoginProvider = table.Column<string>(type: "TEXT", nullable: false),
-                    ProviderKey = table.Column<string>(type: "TEXT", nullable: false),
-                    ProviderDisplayName = table.Column<string>(type: "TEXT", nullable: true),
-                    UserId = table.Column<string>(type: "TEXT", nullable: false)
+                    LoginProvider = table.Column<string>(type: "text", nullable: false),
+                    ProviderKey = table.Column<string>(type: "text", nullable: false),
+                    ProviderDisplayName = table.Column<string>(type: "text", nullable: true),
+                    UserId = table.Column<string>(type: "text", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -315,8 +316,8 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "AspNetUserRoles",
                 columns: table => new
                 {
-                    UserId = table.Column<string>(type: "TEXT", nullable: false),
-                    RoleId = table.Column<string>(type: "TEXT", nullable: false)
+                    UserId = table.Column<string>(type: "text", nullable: false),
+                    RoleId = table.Column<string>(type: "text", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -339,10 +340,10 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "AspNetUserTokens",
                 columns: table => new
                 {
-                    UserId = table.Column<string>(type: "TEXT", nullable: false),
-                    LoginProvider = table.Column<string>(type: "TEXT", nullable: false),
-                    Name = table.Column<string>(type: "TEXT", nullable: false),
-                    Value = table.Column<string>(type: "TEXT", nullable: true)
+                    UserId = table.Column<string>(type: "text", nullable: false),
+                    LoginProvider = table.Column<string>(type: "text", nullable: false),
+                    Name = table.Column<string>(type: "text", nullable: false),
+                    Value = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -413,6 +414,11 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "IX_inbox_events_ConnectionId_ProcessedAt_Created",
                 table: "inbox_events",
                 columns: new[] { "ConnectionId", "ProcessedAt", "Created" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_metric_events_ConnectionId_CustomerId",
+                table: "metric_events",
+                columns: new[] { "ConnectionId", "CustomerId" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_metric_events_Mode_Metric_Day",

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using StripeSync.Core.Ingestion;
+using StripeSync.Core.Ingestion.Backfill;
+using StripeSync.Core.Ingestion.Inbox;
+using StripeSync.Core.People;
+using StripeSync.Core.StripeApi;
+
+namespace StripeSync.Bench;
+
+public sealed record ImportResult(int Objects, TimeSpan Elapsed, long PeakMegabytes)
+{
+    public double ObjectsPerSecond => Objects / Elapsed.TotalSeconds;
+
+    public override string ToString() => $"{Objects:N0} objects in {Elapsed.TotalSeconds:N1} s = {ObjectsPerSecond:N0}/s, peak {PeakMegabytes:N0} MB";
+}
+
+/// <summary>
+/// Runs the sync's jobs in-process on a few concurrent workers, so the benchmark measures StripeSync's own
+/// work; derivation is serialised as Hangfire's DisableConcurrentExecution does in the app.
+/// </summary>
+public sealed class InlineJobs : ISyncJobs, IDisposable
+{
+    private const int Workers = 4;
+    private readonly ConcurrentQueue<Func<Task>> queue = new();
+    private readonly SemaphoreSlim derive = new(1, 1);
+    private int running;
+
+    public IServiceProvider Provider { get; set; } = default!;
+
+    public void BackfillPage(Guid connectionId, StripeObjectType type) =>
+        queue.Enqueue(() => Provider.GetRequiredService<BackfillJob>().RunPageAsync(connectionId, type, CancellationToken.None));
+
+    public void DrainInbox(Guid connectionId) =>
+        queue.Enqueue(() => Provider.GetRequiredService<InboxProcessor>().DrainAsync(connectionId, CancellationToken.None));
+
+    /// <summary>When the first derivation started: the import's fetch phase ends there.</summary>
+    public DateTime? FirstDerive { get; private set; }
+
+    public void Derive(Guid connectionId) => queue.Enqueue(async () =>
+    {
+        FirstDerive ??= DateTime.UtcNow;
+        await derive.WaitAsync();
+        try
+        {
+            await Provider.GetRequiredService<DeriveJob>().RunAsync(connectionId, CancellationToken.None);
+        }
+        finally
+        {
+            derive.Release();
+        }
+    });
+
+    /// <summary>Runs until no job is queued or running.</summary>
+    public async Task DrainAsync()
+    {
+        do
+        {
+            await Task.WhenAll(Enumerable.Range(0, Workers).Select(_ => Task.Run(WorkAsync)));
+        }
+        while (!queue.IsEmpty);
+    }
+
+    public void Dispose() => derive.Dispose();
+
+    private async Task WorkAsync()
+    {
+        while (true)
+        {
+            if (queue.TryDequeue(out var job))
+            {
+                Interlocked.Increment(ref running);
+                try
+                {
+                    await job();
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref running);
+                }
+            }
+            else if (Volatile.Read(ref running) == 0 && queue.IsEmpty)
+            {
+                return;
+            }
+            else
+            {
+                await Task.Delay(5);
+            }
+        }
+    }
+}
