@@ -69,6 +69,7 @@ public static class StripeSyncSetup
             services.AddRazorComponents().AddInteractiveServerComponents();
             services.AddMudServices();
             services.AddSingleton<FirstRun>();
+            services.AddScoped<Components.Layout.ViewMode>();
         }
     }
 
