@@ -6,14 +6,35 @@ using StripeSync.Core.StripeApi;
 namespace StripeSync.Core.Health;
 
 /// <summary>Where the import of one object type stands; <c>Total</c> is known once the type is finished (Stripe lists have no counts).</summary>
-/// <param name="PerSecond">Objects fetched per second so far: Stripe gives no totals, so this (not an ETA) says how fast it goes.</param>
-public sealed record TypeProgress(string Type, long Done, long? Total, bool Finished, double PerSecond);
+/// <param name="PerSecond">Objects fetched per second so far.</param>
+/// <param name="Percent">How far back in time the walk has come, 0–100 (see ImportSpan); null until measured.</param>
+/// <param name="EtaSeconds">Seconds left at the pace so far; null when finished or not yet known.</param>
+public sealed record TypeProgress(string Type, long Done, long? Total, bool Finished, double PerSecond, double? Percent, double? EtaSeconds);
 
 public sealed record ConnectionStatus(
     Guid Id, string Mode, string State, string KeyHint, string Sync,
     IReadOnlyList<TypeProgress> Backfill, DateTimeOffset? LastWebhookAt, DateTimeOffset? LastEventAt,
     double ProcessingLagSeconds, int PendingEvents, int PendingPeople, int FailedEvents, long RejectedWebhooks, int UnidentifiedCustomers, int People,
     string? LastError, DateTimeOffset? LastErrorAt, TrafficSnapshot? Traffic);
+
+public static class ImportProgress
+{
+    /// <summary>
+    /// The whole import's share done, 0–100: each type weighs its estimated object count (fetched ÷ its share
+    /// walked), so a big type counts more than a small one; a type not yet measured counts what it has fetched.
+    /// </summary>
+    public static int Percent(IReadOnlyList<TypeProgress> types)
+    {
+        double done = 0, total = 0;
+        foreach (var t in types)
+        {
+            done += t.Done;
+            total += t.Finished ? t.Done : t.Percent is > 0 and var p ? Math.Max(t.Done * 100 / p, t.Done) : t.Done + 100;
+        }
+
+        return total == 0 ? 0 : (int)Math.Min(99, Math.Floor(100 * done / total));
+    }
+}
 
 public sealed record SyncStatusReport(string State, string Message, IReadOnlyList<ConnectionStatus> Connections);
 
@@ -45,8 +66,7 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
             var people = await db.People.Where(p => customers.Any(l => l.PersonId == p.Id)).CountAsync(ct);
             list.Add(new ConnectionStatus(
                 c.Id, Lower(c.Mode), Lower(c.State), c.KeyHint, Lower(c.Sync),
-                [.. cursors.OrderBy(b => b.Type).Select(b => new TypeProgress(Lower(b.Type), b.Fetched, b.Done ? b.Fetched : null, b.Done,
-                    b.UpdatedAt > b.StartedAt ? Math.Round(b.Fetched * 1000d / (b.UpdatedAt - b.StartedAt), 1) : 0))],
+                [.. cursors.OrderBy(b => b.Type).Select(Progress)],
                 c.LastWebhookAt, c.LastEventCreated > 0 ? DateTimeOffset.FromUnixTimeSeconds(c.LastEventCreated) : null,
                 oldestPending is { } t ? Math.Max(0, (now - DateTimeOffset.FromUnixTimeMilliseconds(t)).TotalSeconds) : 0,
                 pending, pendingPeople, failed, c.RejectedWebhooks, unidentified, people, c.LastError, c.LastErrorAt,
@@ -55,6 +75,16 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
 
         var worst = list.Select(s => s.State).OrderBy(Severity).Last();
         return new SyncStatusReport(worst, Describe(worst), list);
+    }
+
+    private static TypeProgress Progress(Ingestion.BackfillCursor b)
+    {
+        var elapsed = (b.UpdatedAt - b.StartedAt) / 1000d;
+        var fraction = b.Done ? 1 : Ingestion.Backfill.ImportSpan.Fraction(b.NewestCreated, b.OldestCreated, b.ReachedCreated);
+        return new TypeProgress(Lower(b.Type), b.Fetched, b.Done ? b.Fetched : null, b.Done,
+            elapsed > 0 ? Math.Round(b.Fetched / elapsed, 1) : 0,
+            fraction is { } f ? Math.Round(100 * f, 1) : null,
+            b.Done ? null : Ingestion.Backfill.ImportSpan.SecondsLeft(fraction, elapsed) is { } left ? Math.Round(left) : null);
     }
 
     private static int Severity(string state) => state switch

@@ -38,6 +38,12 @@ public sealed class BackfillCursor
     public int Pages { get; set; }
     public long StartedAt { get; set; }
     public long UpdatedAt { get; set; }
+
+    /// <summary>Created time (unix seconds) of the newest object, the oldest (estimated, see ImportSpan), and the last one fetched.</summary>
+    public long? NewestCreated { get; set; }
+
+    public long? OldestCreated { get; set; }
+    public long? ReachedCreated { get; set; }
 }
 
 public enum EventSource

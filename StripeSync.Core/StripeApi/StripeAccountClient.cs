@@ -59,6 +59,44 @@ public sealed class StripeAccountClient
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not listed by the backfill."),
     };
 
+    /// <summary>Whether any object of a type was created before <paramref name="before"/>: one list call with limit=1.</summary>
+    public async Task<bool> AnyCreatedBeforeAsync(StripeObjectType type, DateTimeOffset before, CancellationToken ct)
+    {
+        var path = type switch
+        {
+            StripeObjectType.Customer => "/v1/customers",
+            StripeObjectType.Product => "/v1/products",
+            StripeObjectType.Price => "/v1/prices",
+            StripeObjectType.Coupon => "/v1/coupons",
+            StripeObjectType.Subscription => "/v1/subscriptions?status=all&",
+            StripeObjectType.Invoice => "/v1/invoices",
+            StripeObjectType.InvoicePayment => "/v1/invoice_payments",
+            StripeObjectType.Charge => "/v1/charges",
+            StripeObjectType.Refund => "/v1/refunds",
+            StripeObjectType.CheckoutSession => "/v1/checkout/sessions",
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not listed by the backfill."),
+        };
+        var query = (path.EndsWith('&') ? path : path + "?") + "limit=1&created%5Blt%5D=" + before.ToUnixTimeSeconds();
+        StripeResponse response;
+        try
+        {
+            response = await client.RawRequestAsync(HttpMethod.Get, query, null, null, ct);
+        }
+        catch (StripeException e)
+        {
+            throw new StripeCallException((int)e.HttpStatusCode, e.StripeError?.Type, e.StripeError?.Code, e.StripeError?.Message ?? e.Message, e);
+        }
+
+        if ((int)response.StatusCode >= 300)
+        {
+            var error = StripeErrorOf(response.Content);
+            throw new StripeCallException((int)response.StatusCode, error?.Type, error?.Code, error?.Message ?? $"Stripe answered {(int)response.StatusCode}.",
+                new InvalidOperationException(response.Content));
+        }
+
+        return Newtonsoft.Json.Linq.JObject.Parse(response.Content)["data"] is Newtonsoft.Json.Linq.JArray { Count: > 0 };
+    }
+
     /// <summary>The current state of one object (invoice lines complete), or null if Stripe no longer has it.</summary>
     public async Task<StripeRecord?> RetrieveAsync(StripeObjectType type, string id, CancellationToken ct)
     {

@@ -106,11 +106,18 @@ public sealed class LiveSyncTests
         var first = AppHost.Start(extra: settings);
         var api = first.WithApiKey(AppHost.AdminApiKey);
         await SyncWait.ConnectAsync(api, "rk_live_sim_full", "import");
+        JsonElement midway = default;
         await WaitUntilAsync(async () =>
         {
             var status = await api.GetFromJsonAsync<JsonElement>("/api/v1/status");
-            return status.GetProperty("connections")[0].GetProperty("backfill").EnumerateArray().Sum(b => b.GetProperty("done").GetInt64()) > 300;
+            midway = status.GetProperty("connections")[0].GetProperty("backfill").Clone();
+            return midway.EnumerateArray().Sum(b => b.GetProperty("done").GetInt64()) > 300
+                && midway.EnumerateArray().Any(b => !b.GetProperty("finished").GetBoolean() && b.GetProperty("etaSeconds").ValueKind == JsonValueKind.Number);
         });
+        // Midway, an unfinished type says how far it has come and how long it has left.
+        var walking = midway.EnumerateArray().First(b => !b.GetProperty("finished").GetBoolean() && b.GetProperty("etaSeconds").ValueKind == JsonValueKind.Number);
+        Assert.InRange(walking.GetProperty("percent").GetDouble(), 0.1, 99.9);
+        Assert.True(walking.GetProperty("etaSeconds").GetDouble() >= 0);
         api.Dispose();
         await first.StopKeepingDatabaseAsync();
 

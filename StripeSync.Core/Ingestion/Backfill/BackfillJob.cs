@@ -112,6 +112,16 @@ public sealed class BackfillJob(
             page = new RecordPage([], null);
         }
 
+        if (page.Items.Count > 0)
+        {
+            cursor.NewestCreated ??= page.Items[0].Created.ToUnixTimeSeconds();
+            cursor.ReachedCreated = page.Items[^1].Created.ToUnixTimeSeconds();
+            if (cursor.OldestCreated is null && page.NextCursor is not null)
+            {
+                cursor.OldestCreated = await EstimateOldestAsync(client, type, cursor.NewestCreated.Value, ct);
+            }
+        }
+
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await StateStore.UpsertAsync(db, connectionId, page.Items, version: now, now, ct);
@@ -144,6 +154,20 @@ public sealed class BackfillJob(
                 $"INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\", \"Stamp\") SELECT \"ConnectionId\", \"StripeId\", {now}, {Guid.NewGuid()} FROM stripe_objects WHERE \"ConnectionId\" = {connectionId} AND \"Type\" = {(int)StripeObjectType.Customer} ON CONFLICT (\"ConnectionId\", \"CustomerId\") DO UPDATE SET \"Stamp\" = excluded.\"Stamp\"",
                 ct);
             jobs.Derive(connectionId);
+        }
+    }
+
+    /// <summary>The far end of the type's time span, for progress and ETA; an import goes on without it if Stripe won't say.</summary>
+    private async Task<long?> EstimateOldestAsync(StripeAccountClient client, StripeObjectType type, long newest, CancellationToken ct)
+    {
+        try
+        {
+            return await ImportSpan.OldestCreatedAsync(client, type, newest, ct);
+        }
+        catch (StripeCallException e) when (!e.KeyRevoked)
+        {
+            logger.LogInformation("No ETA for {Type}: Stripe answered {Status} while measuring its time span", type, e.Status);
+            return null;
         }
     }
 

@@ -367,9 +367,18 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.Property<long>("Fetched")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("NewestCreated")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("OldestCreated")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("Pages")
                         .IsConcurrencyToken()
                         .HasColumnType("integer");
+
+                    b.Property<long?>("ReachedCreated")
+                        .HasColumnType("bigint");
 
                     b.Property<long>("StartedAt")
                         .HasColumnType("bigint");

@@ -356,8 +356,17 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.Property<long>("Fetched")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("NewestCreated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("OldestCreated")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Pages")
                         .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ReachedCreated")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("StartedAt")
