@@ -26,6 +26,7 @@ public static class AuthSetup
     {
         var services = builder.Services;
         services.AddCascadingAuthenticationState();
+        services.AddSignInLimits(builder.Configuration);
         services.AddScoped<IdentityRedirectManager>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
 

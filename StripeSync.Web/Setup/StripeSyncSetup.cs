@@ -103,6 +103,7 @@ public static class StripeSyncSetup
         }
 
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseMiddleware<FirstRunRedirect>();
         app.UseAuthorization();

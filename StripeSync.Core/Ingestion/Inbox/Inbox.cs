@@ -20,7 +20,8 @@ public sealed class Inbox(IDbContextFactory<AppDbContext> dbFactory, TimeProvide
         var known = (await db.Inbox.Where(e => e.ConnectionId == connectionId && ids.Contains(e.EventId)).Select(e => e.EventId).ToListAsync(ct))
             .ToHashSet(StringComparer.Ordinal);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var fresh = events.Where(e => known.Add(e.Id)).ToList();
+        // An event about an object StripeSync doesn't keep (payouts, balances, unknown types) is acknowledged and dropped.
+        var fresh = events.Where(e => e.Data is not null && known.Add(e.Id)).ToList();
         foreach (var e in fresh)
         {
             db.Inbox.Add(new InboxEvent

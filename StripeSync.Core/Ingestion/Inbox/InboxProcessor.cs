@@ -37,26 +37,41 @@ public sealed class InboxProcessor(
         Catalog? catalog = null;
         foreach (var stored in batch)
         {
+            var parsed = StripeEvents.Parse(stored.Json, livemode);
+            var version = stored.Created * 1000;
+            StripeRecord? current = null;
+            var tie = false;
+            try
+            {
+                if (parsed?.Data is { } changed
+                    && await db.StripeObjects.AnyAsync(o => o.ConnectionId == connectionId && o.StripeId == changed.Id && o.Version == version, ct))
+                {
+                    // Two events of one object in the same second can't be ordered by their time (Stripe's
+                    // resolution): ask Stripe for the object as it is now, which outranks both. Asked before the
+                    // transaction opens: no write lock is held while waiting on the network.
+                    tie = true;
+                    current = await connections.ClientFor(connection).RetrieveAsync(changed.Type, changed.Id, ct);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                await FailAsync(db, stored, e, connectionId, ct);
+                continue;
+            }
+
             // One transaction per event: its state, facts, dirty marks and "processed" land together or not at all.
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             try
             {
-                var parsed = StripeEvents.Parse(stored.Json, livemode);
                 if (parsed?.Data is { } record)
                 {
-                    var version = stored.Created * 1000;
-                    if (await db.StripeObjects.AnyAsync(o => o.ConnectionId == connectionId && o.StripeId == record.Id && o.Version == version, ct))
-                    {
-                        // Two events of one object in the same second can't be ordered by their time (Stripe's
-                        // resolution): ask Stripe for the object as it is now, which outranks both.
-                        if (await connections.ClientFor(connection).RetrieveAsync(record.Type, record.Id, ct) is { } current)
-                        {
-                            await StateStore.UpsertAsync(db, connectionId, [current], now, now, ct);
-                        }
-                    }
-                    else
+                    if (!tie)
                     {
                         await StateStore.UpsertAsync(db, connectionId, [record], version, now, ct);
+                    }
+                    else if (current is not null)
+                    {
+                        await StateStore.UpsertAsync(db, connectionId, [current], now, now, ct);
                     }
 
                     catalog ??= await StoredState.CatalogAsync(db, connectionId, ct);
@@ -72,16 +87,21 @@ public sealed class InboxProcessor(
             {
                 // Nothing of the failed event stays; it is retried by a later drain, up to five attempts.
                 await transaction.RollbackAsync(ct);
-                db.ChangeTracker.Clear();
-                db.Inbox.Attach(stored);
-                stored.Attempts++;
-                stored.Error = e.Message.Length > 2000 ? e.Message[..2000] : e.Message;
-                await db.SaveChangesAsync(ct);
-                logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", stored.EventId, connectionId, stored.Attempts);
+                await FailAsync(db, stored, e, connectionId, ct);
             }
         }
 
         return batch.Count;
+    }
+
+    private async Task FailAsync(AppDbContext db, InboxEvent stored, Exception e, Guid connectionId, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        db.Inbox.Attach(stored);
+        stored.Attempts++;
+        stored.Error = e.Message.Length > 2000 ? e.Message[..2000] : e.Message;
+        await db.SaveChangesAsync(ct);
+        logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", stored.EventId, connectionId, stored.Attempts);
     }
 
     /// <summary>
