@@ -46,7 +46,11 @@ public sealed class Connection
 
     public DateTimeOffset? LastWebhookAt { get; set; }
 
-    /// <summary>Creation time (unix seconds) of the newest Stripe event taken into the inbox, by any path.</summary>
+    /// <summary>
+    /// The events poll's watermark: creation time (unix seconds) of the newest event of its last complete walk
+    /// of the Events API. Webhooks don't move it — a webhook arriving after an outage must not hide the events
+    /// missed during it from the poll that catches them up.
+    /// </summary>
     public long LastEventCreated { get; set; }
 
     /// <summary>Webhook deliveries refused (bad or stale signature, not an event): shown on Sync health.</summary>

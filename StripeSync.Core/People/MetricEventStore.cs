@@ -13,7 +13,8 @@ public static class MetricEventStore
 
     /// <summary>
     /// Adds the events not stored yet. An event stored before keeps its time; only properties that the
-    /// first sighting lacked (e.g. a failure reason known from the charge, not the invoice event) are filled in.
+    /// first sighting lacked (e.g. a failure reason known from the charge, not the invoice event) are filled in,
+    /// except that a fact seen in an event replaces one derived from state that it describes as fully.
     /// </summary>
     public static async Task<int> AddAsync(AppDbContext db, Connection connection, Guid? personId, IReadOnlyList<MetricEvent> events, CancellationToken ct,
         bool fromState = false)
@@ -38,7 +39,16 @@ public static class MetricEventStore
             if (existing.TryGetValue(e.NaturalKey, out var row))
             {
                 row.PersonId ??= personId;
-                if (e.Properties.Count > PropertyCount(row.PropertiesJson))
+                if (!fromState && row.FromState && e.Properties.Count >= PropertyCount(row.PropertiesJson))
+                {
+                    // What an event showed at the time outranks what the state shows now (the plan a subscription
+                    // started on, not the one it has after an upgrade), whichever was derived first.
+                    row.PropertiesJson = properties;
+                    row.Amount = e.Amount;
+                    row.Currency = e.Currency;
+                    row.FromState = false;
+                }
+                else if (e.Properties.Count > PropertyCount(row.PropertiesJson))
                 {
                     row.PropertiesJson = properties;
                     row.Amount ??= e.Amount;

@@ -77,10 +77,16 @@ public sealed class StripeAccountClient
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not listed by the backfill."),
         };
         var query = (path.EndsWith('&') ? path : path + "?") + "limit=1&created%5Blt%5D=" + before.ToUnixTimeSeconds();
+        return (await RawGetAsync(query, ct))["data"] is Newtonsoft.Json.Linq.JArray { Count: > 0 };
+    }
+
+    /// <summary>A GET whose JSON we read ourselves; Stripe's errors become <see cref="StripeCallException"/> as elsewhere.</summary>
+    private async Task<Newtonsoft.Json.Linq.JObject> RawGetAsync(string pathAndQuery, CancellationToken ct)
+    {
         StripeResponse response;
         try
         {
-            response = await client.RawRequestAsync(HttpMethod.Get, query, null, null, ct);
+            response = await client.RawRequestAsync(HttpMethod.Get, pathAndQuery, null, null, ct);
         }
         catch (StripeException e)
         {
@@ -94,7 +100,7 @@ public sealed class StripeAccountClient
                 new InvalidOperationException(response.Content));
         }
 
-        return Newtonsoft.Json.Linq.JObject.Parse(response.Content)["data"] is Newtonsoft.Json.Linq.JArray { Count: > 0 };
+        return Newtonsoft.Json.Linq.JObject.Parse(response.Content);
     }
 
     /// <summary>The current state of one object (invoice lines complete), or null if Stripe no longer has it.</summary>
@@ -146,17 +152,25 @@ public sealed class StripeAccountClient
         return lines;
     }
 
-    /// <summary>Events created after <paramref name="after"/> (unix seconds), newest first, one page.</summary>
+    /// <summary>
+    /// Events created at or after <paramref name="after"/> (unix seconds), newest first, one page. Read raw, so
+    /// each event is stored exactly as Stripe wrote it (previous_attributes included), the same bytes a webhook carries.
+    /// </summary>
     public async Task<EventPage> ListEventsAsync(long after, string? cursor, CancellationToken ct)
     {
-        var page = await Call(() => new EventService(client).ListAsync(new EventListOptions
+        var query = $"/v1/events?limit={PageSize}&created%5Bgte%5D={after}" + (cursor is null ? "" : "&starting_after=" + Uri.EscapeDataString(cursor));
+        var page = await RawGetAsync(query, ct);
+        var events = new List<EventRecord>();
+        foreach (var item in page["data"] as Newtonsoft.Json.Linq.JArray ?? [])
         {
-            Limit = PageSize,
-            StartingAfter = cursor,
-            Created = new DateRangeOptions { GreaterThanOrEqual = DateTimeOffset.FromUnixTimeSeconds(after).UtcDateTime },
-        }, null, ct));
-        var events = page.Data.Select(e => StripeEvents.ToRecord(e, e.ToJson(), livemode)).ToList();
-        return new EventPage(events, page.HasMore && page.Data.Count > 0 ? page.Data[^1].Id : null);
+            if (StripeEvents.Parse(item.ToString(Newtonsoft.Json.Formatting.None), livemode) is { } parsed)
+            {
+                events.Add(parsed);
+            }
+        }
+
+        var last = (page["data"] as Newtonsoft.Json.Linq.JArray)?.LastOrDefault()?["id"]?.ToString();
+        return new EventPage(events, page["has_more"]?.ToObject<bool>() == true && last is not null ? last : null);
     }
 
     /// <summary>The Stripe account's id (<c>acct_…</c>), or null where the key may not read it.</summary>

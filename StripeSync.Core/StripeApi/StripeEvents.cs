@@ -43,7 +43,7 @@ public static class StripeEvents
         }
     }
 
-    internal static EventRecord ToRecord(Event e, string json, bool livemode)
+    private static EventRecord ToRecord(Event e, string json, bool livemode)
     {
         livemode = e.Livemode || livemode;
         return new EventRecord(e.Id, e.Type, new DateTimeOffset(DateTime.SpecifyKind(e.Created, DateTimeKind.Utc)),

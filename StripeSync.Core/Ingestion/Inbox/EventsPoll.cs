@@ -47,6 +47,7 @@ public sealed class EventsPoll(Connections.Connections connections, Inbox inbox,
 
         var client = connections.ClientFor(connection);
         var taken = 0;
+        var newest = connection.LastEventCreated;
         string? cursor = null;
         try
         {
@@ -54,9 +55,14 @@ public sealed class EventsPoll(Connections.Connections connections, Inbox inbox,
             {
                 var page = await client.ListEventsAsync(since, cursor, ct);
                 taken += await inbox.AcceptAsync(connectionId, page.Items, EventSource.Poll, ct);
+                newest = Math.Max(newest, page.Items.Select(e => e.Created.ToUnixTimeSeconds()).DefaultIfEmpty(0).Max());
                 cursor = page.NextCursor;
             }
             while (cursor is not null);
+
+            // Only a complete walk moves the watermark: pages come newest first, so one that failed midway
+            // would otherwise leave its older events behind the mark for good.
+            await connections.UpdateAsync(connectionId, c => c.LastEventCreated = Math.Max(c.LastEventCreated, newest), ct);
         }
         catch (StripeCallException e) when (e.KeyRevoked)
         {

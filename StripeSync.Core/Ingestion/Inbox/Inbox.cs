@@ -36,11 +36,9 @@ public sealed class Inbox(IDbContextFactory<AppDbContext> dbFactory, TimeProvide
             });
         }
 
-        var newest = events.Max(e => e.Created.ToUnixTimeSeconds());
-        var connection = await db.Connections.SingleAsync(c => c.Id == connectionId, ct);
-        connection.LastEventCreated = Math.Max(connection.LastEventCreated, newest);
         if (source == EventSource.Webhook)
         {
+            var connection = await db.Connections.SingleAsync(c => c.Id == connectionId, ct);
             connection.LastWebhookAt = clock.GetUtcNow();
         }
 

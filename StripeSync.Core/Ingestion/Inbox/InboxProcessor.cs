@@ -120,6 +120,11 @@ public sealed class InboxProcessor(
                 }
 
                 break;
+            case SubscriptionRecord created when stripeEvent.Type == "customer.subscription.created":
+                // The subscription as it was created: the plan it started on, even if it changed before we derived it.
+                facts.AddRange(MetricDerivation.Lifecycle(created, catalog, stripeEvent.Created)
+                    .Where(f => f.Metric is Processing.Metrics.SubscriptionStarted or Processing.Metrics.TrialStarted));
+                break;
             case InvoiceRecord invoice when stripeEvent.Type == "invoice.payment_failed":
                 if (MetricDerivation.FailedPaymentFromInvoiceEvent(invoice, stripeEvent.Created, null) is { } failed)
                 {
