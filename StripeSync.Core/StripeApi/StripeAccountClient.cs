@@ -108,6 +108,30 @@ public sealed class StripeAccountClient
         return lines;
     }
 
+    /// <summary>
+    /// Every charge created in [<paramref name="from"/>, <paramref name="until"/>), whatever its status: Stripe's
+    /// charge list filters by time but not by status. Used to count what Stripe itself has, independently of the sync.
+    /// </summary>
+    public async Task<IReadOnlyList<ChargeRecord>> ListChargesCreatedAsync(DateTimeOffset from, DateTimeOffset until, CancellationToken ct)
+    {
+        var charges = new List<ChargeRecord>();
+        string? cursor = null;
+        do
+        {
+            var page = await Call(() => new ChargeService(client).ListAsync(new ChargeListOptions
+            {
+                Limit = PageSize,
+                StartingAfter = cursor,
+                Created = new DateRangeOptions { GreaterThanOrEqual = from.UtcDateTime, LessThan = until.UtcDateTime },
+            }, null, ct));
+            charges.AddRange(page.Data.Select(StripeMapper.Charge));
+            cursor = page.HasMore && page.Data.Count > 0 ? page.Data[^1].Id : null;
+        }
+        while (cursor is not null);
+
+        return charges;
+    }
+
     /// <summary>Events created after <paramref name="after"/> (unix seconds), newest first, one page.</summary>
     public async Task<EventPage> ListEventsAsync(long after, string? cursor, CancellationToken ct)
     {
