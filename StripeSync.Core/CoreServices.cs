@@ -29,6 +29,7 @@ public static class CoreServices
         services.AddSingleton<SyncControl>();
         services.AddSingleton<DeriveJob>();
         services.AddSingleton<SyncStatus>();
+        services.AddSingleton<Reconciliation>();
         services.AddSingleton<PeopleQueries>();
         services.AddSingleton<MetricQueries>();
         services.AddSingleton<Revenue.RevenueQueries>();

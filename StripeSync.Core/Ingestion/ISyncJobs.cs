@@ -14,4 +14,7 @@ public interface ISyncJobs
     void DrainInbox(Guid connectionId);
 
     void Derive(Guid connectionId);
+
+    /// <summary>Counts the last 30 days' payments in Stripe and in StripeSync (when an import has just finished).</summary>
+    void Reconcile(Guid connectionId);
 }

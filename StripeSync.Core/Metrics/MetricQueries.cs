@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using StripeSync.Core.Connections;
 using StripeSync.Core.People;
@@ -10,6 +11,20 @@ public sealed record MetricSummary(string Name, int Last30Days);
 public sealed record CurrencyAmount(string Currency, long Amount);
 
 public sealed record MetricDay(DateOnly Date, int Count, IReadOnlyList<CurrencyAmount> Amounts);
+
+public enum PropertyOperator
+{
+    Equals,
+    Contains,
+}
+
+/// <summary>One condition of the activity feed: e.g. Currency = usd, or Reason contains "expired".</summary>
+public sealed record PropertyFilter(string Name, PropertyOperator Operator, string Value);
+
+/// <summary>One event of a metric's activity feed, with the person it belongs to (null while unattributed).</summary>
+/// <param name="Person">The person's email, else their name.</param>
+public sealed record MetricEventView(long Id, string Metric, DateTimeOffset Time, long? Amount, string? Currency, JsonElement Properties,
+    string? SourceId, Guid? PersonId, string? Person, string? CustomerId);
 
 /// <summary>Counts and feeds of metric events, by UTC day.</summary>
 public sealed class MetricQueries(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
@@ -44,22 +59,84 @@ public sealed class MetricQueries(IDbContextFactory<AppDbContext> dbFactory, Tim
         return days;
     }
 
-    /// <summary>The activity feed of a metric, newest first, filtered by exact property values.</summary>
-    public async Task<(IReadOnlyList<PersonEventView> Items, int Total)> EventsAsync(
-        ConnectionMode mode, string metric, IReadOnlyDictionary<string, string> properties, int page, int pageSize, CancellationToken ct)
+    /// <summary>
+    /// Each metric's count per day over the last <paramref name="days"/> UTC days (today last), zeros included:
+    /// the sparklines of the Metrics page, in one grouped query.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, int[]>> TrendsAsync(ConnectionMode mode, int days, CancellationToken ct)
+    {
+        var today = DayNumber(Today());
+        var from = today - days + 1;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.MetricEvents.Where(m => m.Mode == mode && m.Day >= from && m.Day <= today)
+            .GroupBy(m => new { m.Metric, m.Day }).Select(g => new { g.Key.Metric, g.Key.Day, Count = g.Count() }).ToListAsync(ct);
+        var trends = Processing.Metrics.All.ToDictionary(name => name, _ => new int[days]);
+        foreach (var row in rows.Where(r => trends.ContainsKey(r.Metric)))
+        {
+            trends[row.Metric][row.Day - from] = row.Count;
+        }
+
+        return trends;
+    }
+
+    /// <summary>
+    /// The activity feed of a metric, newest first, paged in the database. Filters: a property equal to a value (exact,
+    /// as stored), or containing a text (case-insensitive for ASCII), all of them at once.
+    /// </summary>
+    public async Task<(IReadOnlyList<MetricEventView> Items, int Total)> EventsAsync(
+        ConnectionMode mode, string metric, IReadOnlyList<PropertyFilter> filters, int page, int pageSize, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var events = db.MetricEvents.AsNoTracking().Where(m => m.Mode == mode && m.Metric == metric);
-        foreach (var (name, value) in properties)
+        foreach (var filter in filters)
         {
-            // Properties are stored as a flat JSON object of strings; an exact pair is an exact substring.
-            var pair = System.Text.Json.JsonSerializer.Serialize(name) + ":" + System.Text.Json.JsonSerializer.Serialize(value);
-            events = events.Where(m => m.PropertiesJson.Contains(pair));
+            events = Where(events, filter);
         }
 
         var total = await events.CountAsync(ct);
         var rows = await events.OrderByDescending(m => m.Time).ThenByDescending(m => m.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
-        return ([.. rows.Select(PeopleQueries.EventView)], total);
+        var personIds = rows.Where(r => r.PersonId is not null).Select(r => r.PersonId!.Value).Distinct().ToList();
+        var people = await db.People.AsNoTracking().Where(p => personIds.Contains(p.Id))
+            .Select(p => new { p.Id, p.Email, p.Name }).ToDictionaryAsync(p => p.Id, ct);
+        return ([.. rows.Select(m => new MetricEventView(
+            m.Id, m.Metric, DateTimeOffset.FromUnixTimeMilliseconds(m.Time), m.Amount, m.Currency,
+            JsonDocument.Parse(m.PropertiesJson).RootElement.Clone(), m.SourceId, m.PersonId,
+            m.PersonId is { } id && people.TryGetValue(id, out var person) ? person.Email ?? person.Name : null, m.CustomerId))], total);
+    }
+
+    /// <summary>The property names the metric's recent events carry, for the feed's filter picker.</summary>
+    public async Task<IReadOnlyList<string>> PropertyNamesAsync(ConnectionMode mode, string metric, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var recent = await db.MetricEvents.AsNoTracking().Where(m => m.Mode == mode && m.Metric == metric)
+            .OrderByDescending(m => m.Time).Take(200).Select(m => m.PropertiesJson).ToListAsync(ct);
+        return [.. recent.SelectMany(json => JsonSerializer.Deserialize<Dictionary<string, string>>(json)?.Keys ?? Enumerable.Empty<string>())
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// Properties are stored as a flat JSON object of strings written by System.Text.Json, whose default encoder escapes
+    /// every double quote inside a value (\u0022). So <c>"Name":"</c> starts exactly that property's value and the next
+    /// raw quote ends it: both operators become string functions every provider translates, not a scan in memory.
+    /// </summary>
+    private static IQueryable<StoredMetricEvent> Where(IQueryable<StoredMetricEvent> events, PropertyFilter filter)
+    {
+        if (filter.Operator == PropertyOperator.Equals)
+        {
+            var pair = JsonSerializer.Serialize(filter.Name) + ":" + JsonSerializer.Serialize(filter.Value);
+            return events.Where(m => m.PropertiesJson.Contains(pair));
+        }
+
+        var key = JsonSerializer.Serialize(filter.Name) + ":\"";
+        var encoded = JsonSerializer.Serialize(filter.Value);
+        var needle = encoded[1..^1].ToLowerInvariant();
+        // The overloads the analyzers suggest (char, StringComparison) have no SQL translation in every provider.
+#pragma warning disable CA1862, CA1866
+        return events.Where(m => m.PropertiesJson.Contains(key)
+            && m.PropertiesJson.Substring(m.PropertiesJson.IndexOf(key) + key.Length)
+                .Substring(0, m.PropertiesJson.Substring(m.PropertiesJson.IndexOf(key) + key.Length).IndexOf("\""))
+                .ToLower().Contains(needle));
+#pragma warning restore CA1862, CA1866
     }
 
     private DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);

@@ -14,7 +14,7 @@ namespace StripeSync.Core.People;
 /// person, unidentified customers merged when an email appears), every field token, and the metric events
 /// the stored state shows. Idempotent: running it twice stores the same people and events once.
 /// </summary>
-public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, ILogger<DeriveJob> logger)
+public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJobs jobs, TimeProvider clock, ILogger<DeriveJob> logger)
 {
     private const int Batch = 200;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -47,6 +47,8 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, TimePro
             {
                 connection.State = ConnectionState.Synced;
                 await db.SaveChangesAsync(ct);
+                // The import just finished: check it against Stripe's own count right away, not at the next hourly run.
+                jobs.Reconcile(connectionId);
             }
         }
 

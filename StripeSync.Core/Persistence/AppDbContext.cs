@@ -26,6 +26,7 @@ public abstract class AppDbContext(DbContextOptions options)
     public DbSet<Person> People => Set<Person>();
     public DbSet<PersonCustomer> PersonCustomers => Set<PersonCustomer>();
     public DbSet<StoredMetricEvent> MetricEvents => Set<StoredMetricEvent>();
+    public DbSet<Health.ReconciliationDay> ReconciliationDays => Set<Health.ReconciliationDay>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

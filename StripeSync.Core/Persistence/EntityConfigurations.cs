@@ -124,3 +124,12 @@ internal sealed class StoredMetricEventConfiguration : IEntityTypeConfiguration<
         metric.HasIndex(m => new { m.ConnectionId, m.CustomerId });
     }
 }
+
+internal sealed class ReconciliationDayConfiguration : IEntityTypeConfiguration<Health.ReconciliationDay>
+{
+    public void Configure(EntityTypeBuilder<Health.ReconciliationDay> day)
+    {
+        day.ToTable("reconciliation_days");
+        day.HasKey(d => new { d.ConnectionId, d.Day });
+    }
+}

@@ -153,6 +153,30 @@ public sealed class StripeAccountClient
     }
 
     /// <summary>
+    /// Every charge created in [<paramref name="from"/>, <paramref name="until"/>), whatever its status: Stripe's
+    /// charge list filters by time but not by status. Used to count what Stripe itself has, independently of the sync.
+    /// </summary>
+    public async Task<IReadOnlyList<ChargeRecord>> ListChargesCreatedAsync(DateTimeOffset from, DateTimeOffset until, CancellationToken ct)
+    {
+        var charges = new List<ChargeRecord>();
+        string? cursor = null;
+        do
+        {
+            var page = await Call(() => new ChargeService(client).ListAsync(new ChargeListOptions
+            {
+                Limit = PageSize,
+                StartingAfter = cursor,
+                Created = new DateRangeOptions { GreaterThanOrEqual = from.UtcDateTime, LessThan = until.UtcDateTime },
+            }, null, ct));
+            charges.AddRange(page.Data.Select(StripeMapper.Charge));
+            cursor = page.HasMore && page.Data.Count > 0 ? page.Data[^1].Id : null;
+        }
+        while (cursor is not null);
+
+        return charges;
+    }
+
+    /// <summary>
     /// Events created at or after <paramref name="after"/> (unix seconds), newest first, one page. Read raw, so
     /// each event is stored exactly as Stripe wrote it (previous_attributes included), the same bytes a webhook carries.
     /// </summary>

@@ -16,6 +16,8 @@ internal static class ControlEndpoints
 
     public sealed record EmailRequest(string Email);
 
+    public sealed record PaymentRequest(long? Amount);
+
     public sealed record FaultSettings(double? FailureRate, double? DropRate, int? LatencyMs, double? LiveRequestsPerSecond,
         double? TestRequestsPerSecond, double? EndpointRequestsPerSecond, int? FailNext = null);
 
@@ -46,6 +48,8 @@ internal static class ControlEndpoints
         sim.MapPost("/charges/{id}/refund", (string id, RefundRequest? input) =>
             Run(() => control.Refund(id, input?.Amount, input?.Reason ?? "requested_by_customer")));
         sim.MapPost("/customers/{id}/email", (string id, EmailRequest input) => Run(() => control.SetEmail(id, input.Email)));
+        sim.MapPost("/customers/{id}/unannounced-payment", (string id, PaymentRequest? input) =>
+            Run(() => control.UnannouncedPayment(id, input?.Amount ?? 4200)));
         sim.MapPost("/keys/{key}/revoke", (string key) => Run(() => faults.Revoke(key)));
         sim.MapPost("/keys/{key}/restore", (string key) => Run(() => faults.Restore(key)));
         sim.MapPost("/faults", (FaultSettings input) => Run(() =>

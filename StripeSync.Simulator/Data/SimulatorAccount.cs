@@ -421,7 +421,7 @@ public sealed class SimulatorAccount
     }
 
     internal Stripe.Charge Charge(ModeData mode, string customerId, PaymentMethod? card, long amount, string currency, DateTimeOffset at,
-        string description, (string Code, string Message)? decline, string paymentIntent)
+        string description, (string Code, string Message)? decline, string paymentIntent, bool announce = true)
     {
         var succeeded = decline is null;
         var charge = new Stripe.Charge
@@ -452,7 +452,11 @@ public sealed class SimulatorAccount
         }
 
         ofCustomer.Add(charge);
-        EventAt(mode, succeeded ? "charge.succeeded" : "charge.failed", charge, at);
+        if (announce)
+        {
+            EventAt(mode, succeeded ? "charge.succeeded" : "charge.failed", charge, at);
+        }
+
         return charge;
     }
 

@@ -127,6 +127,30 @@ public sealed class SimulatorControl(SimulatorAccount account)
         }
     }
 
+    /// <summary>
+    /// A succeeded one-off charge of the customer that no event announces (no webhook, nothing in the Events API):
+    /// only a list of charges shows it. How tests withhold a payment from StripeSync on purpose. Returns the charge id.
+    /// </summary>
+    public string UnannouncedPayment(string customerId, long amount = 4200)
+    {
+        lock (gate)
+        {
+            foreach (var mode in new[] { account.Live, account.Test })
+            {
+                if (mode.Customers.Get(customerId)?.Entity is Customer customer)
+                {
+                    var card = (PaymentMethod?)mode.PaymentMethods.Get(customer.InvoiceSettings?.DefaultPaymentMethodId ?? "")?.Entity;
+                    var charge = account.Charge(mode, customer.Id, card, amount, "usd", account.ChangeTime(), "Unannounced payment", null,
+                        account.Ids.Next("pi"), announce: false);
+                    mode.Charges.SortAndIndex();
+                    return charge.Id;
+                }
+            }
+
+            throw new ArgumentException($"No such customer: {customerId}");
+        }
+    }
+
     /// <summary>An email appears on a customer that had none (or changes).</summary>
     public void SetEmail(string customerId, string email)
     {

@@ -1,6 +1,5 @@
 using StripeSync.Core.Connections;
 using StripeSync.Core.Metrics;
-using StripeSync.Core.People;
 
 namespace StripeSync.Web.Api;
 
@@ -63,11 +62,37 @@ public static class MetricsApi
                 return ApiMode.BadMode();
             }
 
-            var filters = request.Query.Where(q => q.Key.StartsWith("property.", StringComparison.Ordinal) && q.Key.Length > "property.".Length)
-                .ToDictionary(q => q.Key["property.".Length..], q => q.Value.ToString());
+            if (Filters(request.Query) is not { } filters)
+            {
+                return TypedResults.Problem("A property filter needs a name: property.Name=value (equal) or property.Name[contains]=text.",
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
+
             var (items, total) = await queries.EventsAsync(resolved, name, filters, paging.Page, paging.PageSize, ct);
-            return TypedResults.Ok(new Paged<PersonEventView>(items, total));
-        }).WithSummary("The activity feed of a metric, newest first; filter with property.Name=value (exact).");
+            return TypedResults.Ok(new Paged<MetricEventView>(items, total));
+        }).WithSummary("The activity feed of a metric, newest first, with each event's person; filter with property.Name=value (equal) "
+            + "and property.Name[contains]=text (case-insensitive), e.g. property.Currency=usd&property.Reason[contains]=expired.");
+    }
+
+    private const string Prefix = "property.";
+    private const string ContainsSuffix = "[contains]";
+
+    private static List<PropertyFilter>? Filters(IQueryCollection query)
+    {
+        var filters = new List<PropertyFilter>();
+        foreach (var (key, values) in query.Where(q => q.Key.StartsWith(Prefix, StringComparison.Ordinal)))
+        {
+            var contains = key.EndsWith(ContainsSuffix, StringComparison.Ordinal);
+            var name = key[Prefix.Length..^(contains ? ContainsSuffix.Length : 0)];
+            if (name.Length == 0)
+            {
+                return null;
+            }
+
+            filters.AddRange(values.Select(v => new PropertyFilter(name, contains ? PropertyOperator.Contains : PropertyOperator.Equals, v ?? "")));
+        }
+
+        return filters;
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult UnknownMetric(string name) => TypedResults.Problem(

@@ -14,6 +14,7 @@ public static class StripeSyncApi
         api.MapPeopleApi();
         api.MapMetricsApi();
         api.MapRevenueApi();
+        api.MapReconciliationApi();
         api.MapFallback("{**path}", () => TypedResults.Problem(
                 "There is no such API endpoint; the OpenAPI document at /openapi/v1.json lists them all.",
                 statusCode: StatusCodes.Status404NotFound, title: "Not found"))

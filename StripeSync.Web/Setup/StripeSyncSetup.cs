@@ -84,6 +84,8 @@ public static class StripeSyncSetup
 
         app.Services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<SyncJobRunner>(
             "stripe-events-poll", job => job.PollEventsAsync(CancellationToken.None), Cron.Minutely());
+        app.Services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<SyncJobRunner>(
+            "reconciliation", job => job.ReconcileAllAsync(CancellationToken.None), Cron.Hourly());
         await app.Services.GetRequiredService<SyncControl>().ResumeAllAsync(ct);
     }
 

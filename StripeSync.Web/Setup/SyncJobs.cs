@@ -1,4 +1,5 @@
 using Hangfire;
+using StripeSync.Core.Health;
 using StripeSync.Core.Ingestion;
 using StripeSync.Core.Ingestion.Backfill;
 using StripeSync.Core.Ingestion.Inbox;
@@ -18,6 +19,9 @@ public sealed class HangfireSyncJobs(IBackgroundJobClient client) : ISyncJobs
 
     public void Derive(Guid connectionId) =>
         client.Enqueue<SyncJobRunner>(job => job.DeriveAsync(connectionId, CancellationToken.None));
+
+    public void Reconcile(Guid connectionId) =>
+        client.Enqueue<SyncJobRunner>(job => job.ReconcileAsync(connectionId, CancellationToken.None));
 }
 
 /// <summary>
@@ -25,7 +29,7 @@ public sealed class HangfireSyncJobs(IBackgroundJobClient client) : ISyncJobs
 /// time across all workers, through Hangfire's distributed lock), so two workers never apply the same
 /// events or rebuild the same person at once; backfill pages run side by side.
 /// </summary>
-public sealed class SyncJobRunner(BackfillJob backfill, InboxProcessor inbox, DeriveJob derive, EventsPoll poll)
+public sealed class SyncJobRunner(BackfillJob backfill, InboxProcessor inbox, DeriveJob derive, EventsPoll poll, Reconciliation reconciliation)
 {
     [AutomaticRetry(Attempts = 10, DelaysInSeconds = [5, 10, 30, 60, 120, 300, 600, 600, 600, 600])]
     public Task BackfillPageAsync(Guid connectionId, StripeObjectType type, CancellationToken ct) =>
@@ -40,4 +44,12 @@ public sealed class SyncJobRunner(BackfillJob backfill, InboxProcessor inbox, De
     [DisableConcurrentExecution(timeoutInSeconds: 300)]
     [AutomaticRetry(Attempts = 0)]
     public Task PollEventsAsync(CancellationToken ct) => poll.PollAllAsync(ct);
+
+    [DisableConcurrentExecution(timeoutInSeconds: 600)]
+    [AutomaticRetry(Attempts = 2)]
+    public Task ReconcileAsync(Guid connectionId, CancellationToken ct) => reconciliation.CheckAsync(connectionId, ct);
+
+    [DisableConcurrentExecution(timeoutInSeconds: 600)]
+    [AutomaticRetry(Attempts = 0)]
+    public Task ReconcileAllAsync(CancellationToken ct) => reconciliation.CheckAllAsync(ct);
 }

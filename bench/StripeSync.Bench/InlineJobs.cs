@@ -51,6 +51,11 @@ public sealed class InlineJobs : ISyncJobs, IDisposable
         }
     });
 
+    /// <summary>The benchmark measures the import itself; checking it against Stripe afterwards is not part of that.</summary>
+    public void Reconcile(Guid connectionId)
+    {
+    }
+
     /// <summary>Runs until no job is queued or running.</summary>
     public async Task DrainAsync()
     {

@@ -349,6 +349,28 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.ToTable("connections", (string)null);
                 });
 
+            modelBuilder.Entity("StripeSync.Core.Health.ReconciliationDay", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("CheckedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("InStripe")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("InStripeSync")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ConnectionId", "Day");
+
+                    b.ToTable("reconciliation_days", (string)null);
+                });
+
             modelBuilder.Entity("StripeSync.Core.Ingestion.BackfillCursor", b =>
                 {
                     b.Property<Guid>("ConnectionId")

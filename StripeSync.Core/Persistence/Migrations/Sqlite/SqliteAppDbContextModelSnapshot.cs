@@ -338,6 +338,28 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.ToTable("connections", (string)null);
                 });
 
+            modelBuilder.Entity("StripeSync.Core.Health.ReconciliationDay", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTimeOffset>("CheckedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("InStripe")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("InStripeSync")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ConnectionId", "Day");
+
+                    b.ToTable("reconciliation_days", (string)null);
+                });
+
             modelBuilder.Entity("StripeSync.Core.Ingestion.BackfillCursor", b =>
                 {
                     b.Property<Guid>("ConnectionId")

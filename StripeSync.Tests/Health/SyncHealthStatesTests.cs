@@ -1,0 +1,102 @@
+using Bunit;
+using StripeSync.Core.Access;
+using StripeSync.Core.Connections;
+using StripeSync.Core.Health;
+using StripeSync.Core.Metrics;
+using StripeSync.Tests.Support;
+using StripeSync.Web.Components.Pages.Health;
+
+namespace StripeSync.Tests.Health;
+
+public sealed class SyncHealthStatesTests : PageContext
+{
+    [Fact]
+    public void Not_connected_says_what_to_do_next()
+    {
+        var page = Render<SyncHealth>();
+
+        page.WaitForAssertion(() => Assert.Contains("Not connected yet", page.Markup, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Importing_shows_progress_and_waits_for_the_import_before_reconciling()
+    {
+        await ConnectAsync(ConnectionState.Importing);
+
+        var page = Render<SyncHealth>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(".health-frame[data-state=importing]")));
+        Assert.StartsWith("Importing", page.Find(".health-state").TextContent.Trim(), StringComparison.Ordinal);
+        Assert.Contains("Checked once the import has finished.", page.Find(".reconciliation-checked").TextContent, StringComparison.Ordinal);
+        Assert.Empty(page.FindAll(".reconciliation-day"));
+    }
+
+    [Fact]
+    public async Task Synced_shows_30_days_green_where_equal_and_red_with_the_difference()
+    {
+        var live = await ConnectAsync(ConnectionState.Synced);
+        await ReconciledAsync(live, Today.AddDays(-3), stripe: 7, ours: 5);
+
+        var page = Render<SyncHealth>();
+
+        page.WaitForAssertion(() => Assert.Equal(30, page.FindAll(".reconciliation-day").Count));
+        Assert.Equal(29, page.FindAll(".reconciliation-day.equal").Count);
+        var red = page.Find(".reconciliation-day.different");
+        Assert.Equal(Today.AddDays(-3).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), red.GetAttribute("data-date"));
+        Assert.Equal("2", red.GetAttribute("data-difference"));
+        Assert.Contains("7 vs 5", red.TextContent, StringComparison.Ordinal);
+        Assert.Contains("2 missing", red.TextContent, StringComparison.Ordinal);
+        Assert.Equal("1 of 30 days differ", page.Find(".reconciliation-summary").TextContent.Trim());
+        Assert.Contains("Checked 10 min ago", page.Find(".reconciliation-checked").TextContent, StringComparison.Ordinal);
+        // Check now is an admin's.
+        Assert.Empty(page.FindAll(".reconciliation-check"));
+    }
+
+    [Fact]
+    public async Task Error_shows_the_reason_in_the_red_frame()
+    {
+        await ConnectAsync(ConnectionState.Error, error: "Stripe answered 500 five times.");
+
+        var page = Render<SyncHealth>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(".health-frame[data-state=error]")));
+        Assert.Contains("Stripe answered 500 five times.", page.Markup, StringComparison.Ordinal);
+        Assert.Contains("Not checked yet", page.Find(".reconciliation-checked").TextContent, StringComparison.Ordinal);
+    }
+
+    /// <summary>Every day of the last 30 equal (3 payments) except <paramref name="day"/>, checked ten minutes ago.</summary>
+    private async Task ReconciledAsync(Connection connection, DateOnly day, int stripe, int ours)
+    {
+        await using var db = await Db.CreateDbContextAsync();
+        for (var d = Today.AddDays(-29); d <= Today; d = d.AddDays(1))
+        {
+            db.ReconciliationDays.Add(new ReconciliationDay
+            {
+                ConnectionId = connection.Id,
+                Day = MetricQueries.DayNumber(d),
+                InStripe = d == day ? stripe : 3,
+                InStripeSync = d == day ? ours : 3,
+                CheckedAt = Now.AddMinutes(-10),
+            });
+        }
+
+        await db.SaveChangesAsync();
+    }
+}
+
+public sealed class SyncHealthAdminTests() : PageContext(Roles.Admin)
+{
+    [Fact]
+    public async Task Check_now_during_an_import_says_why_it_waits()
+    {
+        await ConnectAsync(ConnectionState.Importing);
+
+        var page = Render<SyncHealth>();
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(".reconciliation-check")));
+
+        page.Find(".reconciliation-check").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Not checked: Checked once the import has finished.",
+            page.Find(".reconciliation-message").TextContent, StringComparison.Ordinal));
+    }
+}
