@@ -131,6 +131,14 @@ public sealed class SegmentQueries(IDbContextFactory<AppDbContext> dbFactory, Ti
             .Select(g => g.Key).FirstOrDefault() ?? "usd";
     }
 
+    /// <summary>The metrics a metric condition can name: Stripe's, then the product's own (from POST /api/v1/events) by name.</summary>
+    public async Task<IReadOnlyList<string>> MetricNamesAsync(ConnectionMode mode, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var stored = await db.MetricEvents.AsNoTracking().Where(m => m.Mode == mode).Select(m => m.Metric).Distinct().ToListAsync(ct);
+        return [.. Processing.Metrics.All, .. stored.Except(Processing.Metrics.All).Order(StringComparer.OrdinalIgnoreCase)];
+    }
+
     private IQueryable<Person> Members(AppDbContext db, SegmentDefinition definition, ConnectionMode mode)
     {
         if (definition.Validate() is { Count: > 0 } problems)
