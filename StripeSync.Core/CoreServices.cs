@@ -33,6 +33,9 @@ public static class CoreServices
         services.AddSingleton<PeopleQueries>();
         services.AddSingleton<MetricQueries>();
         services.AddSingleton<Revenue.RevenueQueries>();
+        services.AddSingleton<ProductActivity>();
+        services.AddSingleton<Segments.SegmentQueries>();
+        services.AddSingleton<Segments.SegmentStore>();
         return services;
     }
 }

@@ -61,7 +61,7 @@ public sealed class PeopleQueries(IDbContextFactory<AppDbContext> dbFactory)
         new(m.Id, m.Metric, DateTimeOffset.FromUnixTimeMilliseconds(m.Time), m.Amount, m.Currency,
             JsonDocument.Parse(m.PropertiesJson).RootElement.Clone(), m.SourceId);
 
-    private static async Task<IReadOnlyList<PersonView>> ViewsAsync(AppDbContext db, IReadOnlyList<Person> people, CancellationToken ct)
+    internal static async Task<IReadOnlyList<PersonView>> ViewsAsync(AppDbContext db, IReadOnlyList<Person> people, CancellationToken ct)
     {
         var ids = people.Select(p => p.Id).ToList();
         var links = (await db.PersonCustomers.AsNoTracking().Where(l => ids.Contains(l.PersonId)).ToListAsync(ct))

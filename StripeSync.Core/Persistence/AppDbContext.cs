@@ -6,6 +6,7 @@ using StripeSync.Core.Access;
 using StripeSync.Core.Connections;
 using StripeSync.Core.Ingestion;
 using StripeSync.Core.People;
+using StripeSync.Core.Segments;
 
 namespace StripeSync.Core.Persistence;
 
@@ -27,6 +28,7 @@ public abstract class AppDbContext(DbContextOptions options)
     public DbSet<PersonCustomer> PersonCustomers => Set<PersonCustomer>();
     public DbSet<StoredMetricEvent> MetricEvents => Set<StoredMetricEvent>();
     public DbSet<Health.ReconciliationDay> ReconciliationDays => Set<Health.ReconciliationDay>();
+    public DbSet<Segment> Segments => Set<Segment>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

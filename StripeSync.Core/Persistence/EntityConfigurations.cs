@@ -4,6 +4,7 @@ using StripeSync.Core.Access;
 using StripeSync.Core.Connections;
 using StripeSync.Core.Ingestion;
 using StripeSync.Core.People;
+using StripeSync.Core.Segments;
 
 namespace StripeSync.Core.Persistence;
 
@@ -92,6 +93,8 @@ internal sealed class PersonConfiguration : IEntityTypeConfiguration<Person>
         person.Property(p => p.SearchText).HasMaxLength(2048);
         person.HasIndex(p => new { p.Mode, p.Key }).IsUnique();
         person.HasIndex(p => new { p.Mode, p.Email });
+        // The Slipping segments filter on last activity (docs/decisions/0007).
+        person.HasIndex(p => new { p.Mode, p.LastActivity });
     }
 }
 
@@ -120,6 +123,8 @@ internal sealed class StoredMetricEventConfiguration : IEntityTypeConfiguration<
         metric.HasIndex(m => new { m.Mode, m.Metric, m.Time });
         metric.HasIndex(m => new { m.Mode, m.Metric, m.Day });
         metric.HasIndex(m => new { m.PersonId, m.Time });
+        // Segments' metric conditions: did a person do this metric since then (docs/decisions/0007).
+        metric.HasIndex(m => new { m.PersonId, m.Metric, m.Time });
         // Derivation replaces a customer's state-derived events and attaches a new person's earlier ones by customer id.
         metric.HasIndex(m => new { m.ConnectionId, m.CustomerId });
     }
@@ -131,5 +136,15 @@ internal sealed class ReconciliationDayConfiguration : IEntityTypeConfiguration<
     {
         day.ToTable("reconciliation_days");
         day.HasKey(d => new { d.ConnectionId, d.Day });
+    }
+}
+
+internal sealed class SegmentConfiguration : IEntityTypeConfiguration<Segment>
+{
+    public void Configure(EntityTypeBuilder<Segment> segment)
+    {
+        segment.ToTable("segments");
+        segment.Property(s => s.Name).HasMaxLength(100);
+        segment.HasIndex(s => s.Name).IsUnique();
     }
 }

@@ -15,10 +15,13 @@ public static class StripeSyncApi
         api.MapMetricsApi();
         api.MapRevenueApi();
         api.MapReconciliationApi();
+        api.MapSegmentsApi();
+        api.MapEventsApi();
         api.MapFallback("{**path}", () => TypedResults.Problem(
                 "There is no such API endpoint; the OpenAPI document at /openapi/v1.json lists them all.",
                 statusCode: StatusCodes.Status404NotFound, title: "Not found"))
             .ExcludeFromDescription();
+        app.MapSegmentsExport();
     }
 }
 

@@ -584,6 +584,8 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.HasIndex("Mode", "Key")
                         .IsUnique();
 
+                    b.HasIndex("Mode", "LastActivity");
+
                     b.ToTable("people", (string)null);
                 });
 
@@ -674,7 +676,38 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.HasIndex("Mode", "Metric", "Time");
 
+                    b.HasIndex("PersonId", "Metric", "Time");
+
                     b.ToTable("metric_events", (string)null);
+                });
+
+            modelBuilder.Entity("StripeSync.Core.Segments.Segment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DefinitionJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("segments", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

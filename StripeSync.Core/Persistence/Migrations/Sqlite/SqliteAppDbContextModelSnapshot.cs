@@ -571,6 +571,8 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.HasIndex("Mode", "Key")
                         .IsUnique();
 
+                    b.HasIndex("Mode", "LastActivity");
+
                     b.ToTable("people", (string)null);
                 });
 
@@ -659,7 +661,38 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
 
                     b.HasIndex("Mode", "Metric", "Time");
 
+                    b.HasIndex("PersonId", "Metric", "Time");
+
                     b.ToTable("metric_events", (string)null);
+                });
+
+            modelBuilder.Entity("StripeSync.Core.Segments.Segment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DefinitionJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("segments", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using StripeSync.Core.People;
+using StripeSync.Core.Processing;
+
+namespace StripeSync.Core.Segments;
+
+/// <summary>
+/// A segment's members as CSV (RFC 4180): a header row of <c>id</c> and every field token, then one person a line.
+/// Money objects are written <c>usd=1234;eur=500</c> (minor units), lists joined with <c>; </c>, times ISO 8601 UTC.
+/// </summary>
+public static class MembersCsv
+{
+    public static IReadOnlyList<string> Header { get; } = ["id", .. PersonFields.Tokens];
+
+    public static async Task WriteAsync(TextWriter writer, IAsyncEnumerable<PersonView> members, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(members);
+        await writer.WriteAsync(Line(Header));
+        await foreach (var person in members.WithCancellation(ct))
+        {
+            var cells = new List<string>(Header.Count) { person.Id.ToString() };
+            foreach (var token in PersonFields.Tokens)
+            {
+                cells.Add(person.Fields.ValueKind == JsonValueKind.Object && person.Fields.TryGetProperty(token, out var value) ? Cell(value) : "");
+            }
+
+            await writer.WriteAsync(Line(cells));
+        }
+
+        await writer.FlushAsync(ct);
+    }
+
+    /// <summary>One field's value as CSV text (before quoting).</summary>
+    public static string Cell(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        JsonValueKind.Object => string.Join(";", value.EnumerateObject().Select(p => $"{p.Name}={Cell(p.Value)}")),
+        JsonValueKind.Array => string.Join("; ", value.EnumerateArray().Select(Cell)),
+        _ => "",
+    };
+
+    private static string Line(IEnumerable<string> cells) => string.Join(",", cells.Select(Quote)) + "\r\n";
+
+    /// <summary>Quotes a cell when it holds a comma, quote or line break (doubling quotes), as RFC 4180 says.</summary>
+    public static string Quote(string cell) =>
+        cell.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + cell.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : cell;
+}
