@@ -17,6 +17,8 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
         JSInterop.Mode = JSRuntimeMode.Loose;
         AddAuthorization().SetAuthorized("marketer@example.test");
         Renderer.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        // The mode switch reads connections from the database; ModeSwitchTests cover it.
+        ComponentFactories.AddStub<ModeSwitch>();
     }
 
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
@@ -52,5 +54,18 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
 
         Assert.Contains("Not connected yet", empty.Markup, StringComparison.Ordinal);
         Assert.Contains("Settings → Connections", empty.Markup, StringComparison.Ordinal);
+        Assert.Contains("ask one to run the connect wizard", empty.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"connect\"", empty.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Empty_feature_page_offers_an_admin_the_connect_wizard()
+    {
+        AddAuthorization().SetAuthorized("admin@example.test").SetRoles("Admin");
+
+        var empty = Render<NotConnected>(p => p.Add(n => n.What, "Your customers"));
+
+        Assert.Equal("connect", empty.Find("a.mud-button-root").GetAttribute("href"));
+        Assert.Contains("Connect Stripe", empty.Markup, StringComparison.Ordinal);
     }
 }
