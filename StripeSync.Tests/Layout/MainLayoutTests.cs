@@ -11,11 +11,14 @@ namespace StripeSync.Tests.Layout;
 // MudBlazor registers services that only dispose asynchronously; xunit 2 calls IAsyncLifetime first.
 public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
 {
+    private readonly Bunit.TestDoubles.BunitAuthorizationContext authorization;
+
     public MainLayoutTests()
     {
         Services.AddMudServices();
         JSInterop.Mode = JSRuntimeMode.Loose;
-        AddAuthorization().SetAuthorized("marketer@example.test");
+        authorization = AddAuthorization();
+        authorization.SetAuthorized("marketer@example.test");
         Renderer.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         // The mode switch reads connections from the database; ModeSwitchTests cover it.
         ComponentFactories.AddStub<ModeSwitch>();
@@ -61,7 +64,7 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
     [Fact]
     public void Empty_feature_page_offers_an_admin_the_connect_wizard()
     {
-        AddAuthorization().SetAuthorized("admin@example.test").SetRoles("Admin");
+        authorization.SetAuthorized("admin@example.test").SetRoles("Admin");
 
         var empty = Render<NotConnected>(p => p.Add(n => n.What, "Your customers"));
 
