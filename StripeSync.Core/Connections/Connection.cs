@@ -17,6 +17,14 @@ public enum ConnectionState
     KeyRevoked,
 }
 
+/// <summary>Where the connect wizard stands for a connection whose sync has not started (SPEC §1: resumable).</summary>
+public enum SetupStep
+{
+    Permissions,
+    FieldMapping,
+    SyncChoice,
+}
+
 public enum SyncChoice
 {
     NotChosen,
@@ -40,6 +48,15 @@ public sealed class Connection
     public string? WebhookEndpointId { get; set; }
     public string? EncryptedWebhookSecret { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The wizard step to reopen at while <see cref="Sync"/> is still <see cref="SyncChoice.NotChosen"/>.</summary>
+    public SetupStep SetupStep { get; set; }
+
+    /// <summary>Where this connection's Stripe is, when not the configured <c>Stripe:ApiBase</c> (the demo's simulator).</summary>
+    public string? ApiBase { get; set; }
+
+    /// <summary>The built-in demo account (a simulator this app runs), not a real Stripe account.</summary>
+    public bool IsDemo { get; set; }
 
     /// <summary>When the import (or skip) started: events before this are history, after it live.</summary>
     public DateTimeOffset? SyncStartedAt { get; set; }

@@ -9,7 +9,10 @@ public sealed class Connections(
     IDbContextFactory<AppDbContext> dbFactory, ConnectionSecrets secrets, StripeGateway gateway, TimeProvider clock)
 {
     /// <summary>Stores a connection for a key whose format is valid; probing permissions is the wizard's step.</summary>
-    public async Task<Connection> AddAsync(string apiKey, CancellationToken ct)
+    public Task<Connection> AddAsync(string apiKey, CancellationToken ct) => AddAsync(apiKey, null, demo: false, ct);
+
+    /// <summary>Stores a connection; <paramref name="apiBase"/> and <paramref name="demo"/> are for the built-in demo account.</summary>
+    public async Task<Connection> AddAsync(string apiKey, Uri? apiBase, bool demo, CancellationToken ct)
     {
         var check = StripeKeys.Check(apiKey);
         if (!check.Valid)
@@ -26,6 +29,8 @@ public sealed class Connections(
             KeyHint = StripeKeys.Mask(apiKey),
             State = ConnectionState.Connected,
             CreatedAt = clock.GetUtcNow(),
+            ApiBase = apiBase?.ToString(),
+            IsDemo = demo,
         };
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         db.Connections.Add(connection);
@@ -75,6 +80,51 @@ public sealed class Connections(
         return await db.Connections.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, ct);
     }
 
+    /// <summary>The connection the wizard is in the middle of (stored key, sync not started), newest first.</summary>
+    public async Task<Connection?> PendingAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return (await db.Connections.AsNoTracking().Where(c => c.Sync == SyncChoice.NotChosen).ToListAsync(ct))
+            .OrderByDescending(c => c.CreatedAt).FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Rotates a connection's key within its mode, keeping everything it synced. A revoked connection comes back to
+    /// life: importing if its backfill is unfinished, else synced.
+    /// </summary>
+    public async Task ReplaceKeyAsync(Guid id, string apiKey, CancellationToken ct)
+    {
+        var check = StripeKeys.Check(apiKey);
+        if (!check.Valid)
+        {
+            throw new ArgumentException(check.Message, nameof(apiKey));
+        }
+
+        apiKey = apiKey.Trim();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var connection = await db.Connections.SingleOrDefaultAsync(c => c.Id == id, ct)
+            ?? throw new InvalidOperationException($"Connection {id} does not exist.");
+        if (connection.Mode != check.Mode)
+        {
+            throw new ArgumentException(
+                $"This connection holds {connection.Mode.ToString().ToLowerInvariant()}-mode data; its key can only be replaced by another " +
+                $"{connection.Mode.ToString().ToLowerInvariant()}-mode key. Connect a {check.Mode.ToString()!.ToLowerInvariant()}-mode key as a new connection instead.",
+                nameof(apiKey));
+        }
+
+        connection.EncryptedKey = secrets.Protect(apiKey);
+        connection.KeyHint = StripeKeys.Mask(apiKey);
+        if (connection.State == ConnectionState.KeyRevoked)
+        {
+            var importing = await db.BackfillCursors.AnyAsync(c => c.ConnectionId == id && !c.Done, ct);
+            connection.State = importing ? ConnectionState.Importing : ConnectionState.Synced;
+            connection.LastError = null;
+        }
+
+        await db.SaveChangesAsync(ct);
+        gateway.Forget(id);
+    }
+
     public async Task<IReadOnlyList<Connection>> ListAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -83,7 +133,8 @@ public sealed class Connections(
 
     /// <summary>The Stripe client of a stored connection (its key decrypted in memory only).</summary>
     public StripeAccountClient ClientFor(Connection connection) =>
-        gateway.For(connection.Id, secrets.Unprotect(connection.EncryptedKey), connection.Mode == ConnectionMode.Live);
+        gateway.For(connection.Id, secrets.Unprotect(connection.EncryptedKey), connection.Mode == ConnectionMode.Live,
+            connection.ApiBase is { } apiBase ? new Uri(apiBase) : null);
 
     public string? WebhookSecret(Connection connection) =>
         connection.EncryptedWebhookSecret is { } encrypted ? secrets.Unprotect(encrypted) : null;

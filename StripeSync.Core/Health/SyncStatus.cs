@@ -15,7 +15,7 @@ public sealed record ConnectionStatus(
     Guid Id, string Mode, string State, string KeyHint, string Sync,
     IReadOnlyList<TypeProgress> Backfill, DateTimeOffset? LastWebhookAt, DateTimeOffset? LastEventAt,
     double ProcessingLagSeconds, int PendingEvents, int PendingPeople, int FailedEvents, long RejectedWebhooks, int UnidentifiedCustomers, int People,
-    string? LastError, DateTimeOffset? LastErrorAt, TrafficSnapshot? Traffic);
+    string? LastError, DateTimeOffset? LastErrorAt, TrafficSnapshot? Traffic, bool Demo);
 
 public static class ImportProgress
 {
@@ -70,7 +70,7 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
                 c.LastWebhookAt, c.LastEventCreated > 0 ? DateTimeOffset.FromUnixTimeSeconds(c.LastEventCreated) : null,
                 oldestPending is { } t ? Math.Max(0, (now - DateTimeOffset.FromUnixTimeMilliseconds(t)).TotalSeconds) : 0,
                 pending, pendingPeople, failed, c.RejectedWebhooks, unidentified, people, c.LastError, c.LastErrorAt,
-                c.Sync == SyncChoice.NotChosen ? null : connections.ClientFor(c).Traffic.Snapshot()));
+                c.Sync == SyncChoice.NotChosen ? null : connections.ClientFor(c).Traffic.Snapshot(), c.IsDemo));
         }
 
         var worst = list.Select(s => s.State).OrderBy(Severity).Last();

@@ -20,6 +20,7 @@ public abstract class AppDbContext(DbContextOptions options)
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<Connection> Connections => Set<Connection>();
+    public DbSet<FieldMapping> FieldMappings => Set<FieldMapping>();
     public DbSet<StoredObject> StripeObjects => Set<StoredObject>();
     public DbSet<BackfillCursor> BackfillCursors => Set<BackfillCursor>();
     public DbSet<InboxEvent> Inbox => Set<InboxEvent>();

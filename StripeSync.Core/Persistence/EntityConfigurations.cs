@@ -29,6 +29,18 @@ internal sealed class ConnectionConfiguration : IEntityTypeConfiguration<Connect
         connection.Property(c => c.AccountId).HasMaxLength(64);
         connection.Property(c => c.WebhookEndpointId).HasMaxLength(64);
         connection.Property(c => c.LastError).HasMaxLength(2000);
+        connection.Property(c => c.ApiBase).HasMaxLength(200);
+    }
+}
+
+internal sealed class FieldMappingConfiguration : IEntityTypeConfiguration<FieldMapping>
+{
+    public void Configure(EntityTypeBuilder<FieldMapping> mapping)
+    {
+        mapping.ToTable("field_mappings");
+        mapping.HasKey(m => m.Token);
+        mapping.Property(m => m.Token).HasMaxLength(64);
+        mapping.Property(m => m.Target).HasMaxLength(64);
     }
 }
 

@@ -12,14 +12,15 @@ namespace StripeSync.Core.StripeApi;
 public sealed class StripeGateway(IOptions<StripeOptions> options, TimeProvider clock) : IDisposable
 {
     private readonly SocketsHttpHandler sockets = new() { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 64 };
-    private readonly ConcurrentDictionary<(Guid, string), StripeAccountClient> clients = new();
+    private readonly ConcurrentDictionary<(Guid, string, Uri?), StripeAccountClient> clients = new();
 
     /// <summary>The client of a connection; <paramref name="apiKey"/> is the decrypted key (never logged).</summary>
-    public StripeAccountClient For(Guid connectionId, string apiKey, bool livemode) =>
-        clients.GetOrAdd((connectionId, apiKey), _ => Create(apiKey, livemode));
+    /// <param name="apiBase">Where this connection's Stripe is (the demo's simulator); null for <c>Stripe:ApiBase</c>.</param>
+    public StripeAccountClient For(Guid connectionId, string apiKey, bool livemode, Uri? apiBase = null) =>
+        clients.GetOrAdd((connectionId, apiKey, apiBase), _ => Create(apiKey, livemode, apiBase));
 
     /// <summary>A throw-away client for probing a key that is not stored yet.</summary>
-    public StripeAccountClient ForProbe(string apiKey, bool livemode) => Create(apiKey, livemode);
+    public StripeAccountClient ForProbe(string apiKey, bool livemode, Uri? apiBase = null) => Create(apiKey, livemode, apiBase);
 
     /// <summary>Forgets a connection's client (key replaced, connection removed).</summary>
     public void Forget(Guid connectionId)
@@ -43,7 +44,7 @@ public sealed class StripeGateway(IOptions<StripeOptions> options, TimeProvider 
         sockets.Dispose();
     }
 
-    private StripeAccountClient Create(string apiKey, bool livemode)
+    private StripeAccountClient Create(string apiKey, bool livemode, Uri? apiBase)
     {
         var settings = options.Value;
         var traffic = new StripeTraffic(livemode ? settings.LiveRequestsPerSecond : settings.TestRequestsPerSecond,
@@ -55,7 +56,7 @@ public sealed class StripeGateway(IOptions<StripeOptions> options, TimeProvider 
         var stripe = new StripeClient(
             apiKey: apiKey,
             httpClient: new SystemNetHttpClient(http, maxNetworkRetries: 0),
-            apiBase: settings.ApiBase.ToString().TrimEnd('/'));
+            apiBase: (apiBase ?? settings.ApiBase).ToString().TrimEnd('/'));
         return new StripeAccountClient(stripe, livemode, traffic);
     }
 }

@@ -11,12 +11,17 @@ namespace StripeSync.Tests.Layout;
 // MudBlazor registers services that only dispose asynchronously; xunit 2 calls IAsyncLifetime first.
 public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
 {
+    private readonly Bunit.TestDoubles.BunitAuthorizationContext authorization;
+
     public MainLayoutTests()
     {
         Services.AddMudServices();
         JSInterop.Mode = JSRuntimeMode.Loose;
-        AddAuthorization().SetAuthorized("marketer@example.test");
+        authorization = AddAuthorization();
+        authorization.SetAuthorized("marketer@example.test");
         Renderer.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        // The mode switch reads connections from the database; ModeSwitchTests cover it.
+        ComponentFactories.AddStub<ModeSwitch>();
     }
 
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
@@ -52,5 +57,18 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
 
         Assert.Contains("Not connected yet", empty.Markup, StringComparison.Ordinal);
         Assert.Contains("Settings → Connections", empty.Markup, StringComparison.Ordinal);
+        Assert.Contains("ask one to run the connect wizard", empty.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"connect\"", empty.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Empty_feature_page_offers_an_admin_the_connect_wizard()
+    {
+        authorization.SetAuthorized("admin@example.test").SetRoles("Admin");
+
+        var empty = Render<NotConnected>(p => p.Add(n => n.What, "Your customers"));
+
+        Assert.Equal("connect", empty.Find("a.mud-button-root").GetAttribute("href"));
+        Assert.Contains("Connect Stripe", empty.Markup, StringComparison.Ordinal);
     }
 }

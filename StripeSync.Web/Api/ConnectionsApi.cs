@@ -72,8 +72,8 @@ public static class ConnectionsApi
             return TypedResults.Accepted($"/api/v1/status");
         }).WithSummary("Starts the sync: import history, or skip and take only what happens from now (Admin).");
 
-        connections.MapDelete("/{id:guid}", async Task<Results<NoContent, ProblemHttpResult>> (Guid id, Connections all, CancellationToken ct) =>
-            await all.PurgeAsync(id, ct)
+        connections.MapDelete("/{id:guid}", async Task<Results<NoContent, ProblemHttpResult>> (Guid id, Demo.DemoAccounts demo, CancellationToken ct) =>
+            await demo.DisconnectAsync(id, ct)
                 ? TypedResults.NoContent()
                 : TypedResults.Problem("No connection has this id.", statusCode: StatusCodes.Status404NotFound))
             .WithSummary("Disconnects and purges everything that connection brought (Admin). Nothing in Stripe changes.");

@@ -10,7 +10,7 @@ public static class PeopleApi
         var people = api.MapGroup("/people").WithTags("People");
 
         people.MapGet("/", async (string? email, string? stripeCustomerId, string? q, string? mode, int? page, int? pageSize,
-            PeopleQueries queries, Connections connections, CancellationToken ct) =>
+            PeopleQueries queries, Connections connections, FieldMappings mappings, CancellationToken ct) =>
         {
             if (!Paging.TryRead(page, pageSize, out var paging, out var error))
             {
@@ -23,14 +23,15 @@ public static class PeopleApi
             }
 
             var (items, total) = await queries.SearchAsync(resolved, email, stripeCustomerId, q, paging.Page, paging.PageSize, ct);
-            return TypedResults.Ok(new Paged<PersonView>(items, total));
+            var map = await mappings.LoadAsync(ct);
+            return TypedResults.Ok(new Paged<PersonView>([.. items.Select(p => Mapped(p, map))], total));
         }).WithSummary("People, searchable by email, Stripe customer id or free text (email, name, customer id).");
 
-        people.MapGet("/{id:guid}", async (Guid id, PeopleQueries queries, CancellationToken ct) =>
+        people.MapGet("/{id:guid}", async (Guid id, PeopleQueries queries, FieldMappings mappings, CancellationToken ct) =>
             await queries.FindAsync(id, ct) is { } person
-                ? Results.Ok(person)
+                ? Results.Ok(Mapped(person, await mappings.LoadAsync(ct)))
                 : TypedResults.Problem("No person has this id.", statusCode: StatusCodes.Status404NotFound))
-            .WithSummary("One person with every field token.");
+            .WithSummary("One person with every mapped field.");
 
         people.MapGet("/{id:guid}/events", async (Guid id, int? page, int? pageSize, PeopleQueries queries, CancellationToken ct) =>
         {
@@ -43,4 +44,7 @@ public static class PeopleApi
             return TypedResults.Ok(new Paged<PersonEventView>(items, total));
         }).WithSummary("A person's metric events across metrics, newest first.");
     }
+
+    /// <summary>Person fields leave the app under the field mapping chosen in the connect wizard.</summary>
+    private static PersonView Mapped(PersonView person, FieldMap map) => person with { Fields = map.Apply(person.Fields) };
 }

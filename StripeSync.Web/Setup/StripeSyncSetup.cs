@@ -51,6 +51,7 @@ public static class StripeSyncSetup
         services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.Section);
         services.AddSingleton<ISyncJobs, HangfireSyncJobs>();
         services.AddTransient<SyncJobRunner>();
+        services.AddSingleton<Demo.DemoAccounts>();
 
         builder.AddStripeSyncAuth();
         builder.AddStripeSyncJobs(role, database);
@@ -86,6 +87,12 @@ public static class StripeSyncSetup
             "stripe-events-poll", job => job.PollEventsAsync(CancellationToken.None), Cron.Minutely());
         app.Services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<SyncJobRunner>(
             "reconciliation", job => job.ReconcileAllAsync(CancellationToken.None), Cron.Hourly());
+        if (HostRoles.Read(app.Configuration) == HostRole.All)
+        {
+            // The demo's simulator lives in this process; split roles would each start their own, so only the all-in-one runs it.
+            await app.Services.GetRequiredService<Demo.DemoAccounts>().RestartAllAsync(ct);
+        }
+
         await app.Services.GetRequiredService<SyncControl>().ResumeAllAsync(ct);
     }
 

@@ -297,6 +297,10 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("ApiBase")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -306,6 +310,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.Property<string>("EncryptedWebhookSecret")
                         .HasColumnType("text");
+
+                    b.Property<bool>("IsDemo")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("KeyHint")
                         .IsRequired()
@@ -331,6 +338,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.Property<long>("RejectedWebhooks")
                         .HasColumnType("bigint");
 
+                    b.Property<int>("SetupStep")
+                        .HasColumnType("integer");
+
                     b.Property<int>("State")
                         .HasColumnType("integer");
 
@@ -347,6 +357,27 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.ToTable("connections", (string)null);
+                });
+
+            modelBuilder.Entity("StripeSync.Core.Connections.FieldMapping", b =>
+                {
+                    b.Property<string>("Token")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<bool>("Custom")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Target")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Token");
+
+                    b.ToTable("field_mappings", (string)null);
                 });
 
             modelBuilder.Entity("StripeSync.Core.Health.ReconciliationDay", b =>

@@ -286,6 +286,10 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ApiBase")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -295,6 +299,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
 
                     b.Property<string>("EncryptedWebhookSecret")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsDemo")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("KeyHint")
                         .IsRequired()
@@ -320,6 +327,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.Property<long>("RejectedWebhooks")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("SetupStep")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("State")
                         .HasColumnType("INTEGER");
 
@@ -336,6 +346,27 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("connections", (string)null);
+                });
+
+            modelBuilder.Entity("StripeSync.Core.Connections.FieldMapping", b =>
+                {
+                    b.Property<string>("Token")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Custom")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Target")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Token");
+
+                    b.ToTable("field_mappings", (string)null);
                 });
 
             modelBuilder.Entity("StripeSync.Core.Health.ReconciliationDay", b =>

@@ -1,0 +1,163 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using StripeSync.Simulator;
+using StripeSync.Tests.Support;
+
+namespace StripeSync.Tests.Browser;
+
+[Collection(BrowserTier.Name)]
+[Trait("Tier", "Browser")]
+public sealed class ConnectWizardTests(BrowserFixture browser)
+{
+    [BrowserFact]
+    public async Task A_key_missing_invoices_read_is_explained_then_a_good_key_imports_and_lands_on_sync_health()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 40, Seed = 5 });
+        await using var app = AppHost.Start(kestrel: true, extra: new Dictionary<string, string?> { ["Stripe:ApiBase"] = sim.BaseUrl.ToString() });
+        using var api = app.WithApiKey(AppHost.AdminApiKey);
+        var page = await browser.NewPageAsync(app.ServerAddress);
+        try
+        {
+            await SignInAsync(page);
+            await page.GetByRole(AriaRole.Link, new() { Name = "Connect Stripe" }).ClickAsync();
+            await page.WaitForURLAsync("**/connect");
+            await Assertions.Expect(page.Locator(".connect-stepper[data-step=key]")).ToBeVisibleAsync();
+            await BrowserFixture.ScreenshotAsync(page, "wizard-1-key");
+
+            // Refused before any network call: a publishable key says why and where to create a restricted one.
+            var requestsBefore = sim.Faults.Requests;
+            await page.Locator(".key-input input").FillAsync("pk_live_51Habc123");
+            await page.Locator(".key-next").ClickAsync();
+            await Assertions.Expect(page.Locator(".key-error")).ToContainTextAsync("publishable key");
+            await Assertions.Expect(page.Locator(".key-error")).ToContainTextAsync("Create restricted key");
+            Assert.Equal(requestsBefore, sim.Faults.Requests);
+            await BrowserFixture.ScreenshotAsync(page, "wizard-1-key-refused");
+
+            await page.Locator(".key-input input").FillAsync("sk_test_sim");
+            await Assertions.Expect(page.Locator(".key-warning")).ToContainTextAsync("restricted key with read permissions is safer");
+            await BrowserFixture.ScreenshotAsync(page, "wizard-1-key-secret-warning");
+
+            // A key missing Invoices read: the line says so in Stripe's words and what to tick; Next stays disabled.
+            await page.Locator(".key-input input").FillAsync("rk_test_sim_without_invoices_read");
+            await page.Locator(".key-next").ClickAsync();
+            var invoices = page.Locator(".permission[data-name=Invoices]");
+            await Assertions.Expect(invoices).ToHaveAttributeAsync("data-granted", "false");
+            await Assertions.Expect(invoices.Locator(".permission-message")).ToContainTextAsync("rak_invoice_read");
+            await Assertions.Expect(invoices.Locator(".permission-message")).ToContainTextAsync("tick Invoices → Read");
+            await Assertions.Expect(page.Locator(".permission[data-granted=false]")).ToHaveCountAsync(1);
+            await Assertions.Expect(page.Locator(".permissions-summary")).ToContainTextAsync("lacks 1 required permission");
+            await Assertions.Expect(page.Locator(".permissions-next")).ToBeDisabledAsync();
+            await BrowserFixture.ScreenshotAsync(page, "wizard-2-permissions-missing");
+
+            // Closing the tab loses nothing: the wizard reopens at the permission check of the stored key.
+            await page.ReloadAsync();
+            await page.WaitForSelectorAsync("[data-interactive=true]");
+            await Assertions.Expect(page.Locator(".connect-stepper[data-step=permissions]")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator(".connect-key")).ToContainTextAsync("rk_test_…read");
+
+            await page.GetByRole(AriaRole.Button, new() { Name = "Use another key" }).ClickAsync();
+            await page.Locator(".key-input input").FillAsync("rk_test_sim_full");
+            await page.Locator(".key-next").ClickAsync();
+            await Assertions.Expect(page.Locator(".permission[data-granted=true]")).ToHaveCountAsync(9);
+            await BrowserFixture.ScreenshotAsync(page, "wizard-2-permissions-granted");
+            await page.Locator(".permissions-next").ClickAsync();
+
+            // Field mapping: examples from the account; rename one field and switch another off.
+            var customer = sim.Account.All<Stripe.Customer>(livemode: false).Last(c => c.Email is not null);
+            var emails = sim.Account.All<Stripe.Customer>(livemode: false).Where(c => c.Email is not null).Select(c => c.Email!.ToLowerInvariant()).ToList();
+            var emailSample = page.Locator(".field[data-token=email] .field-sample");
+            await Assertions.Expect(emailSample).ToContainTextAsync("@");
+            Assert.Contains((await emailSample.TextContentAsync())!.Trim(), emails);
+            Assert.NotNull(customer);
+            await BrowserFixture.ScreenshotAsync(page, "wizard-3-fields");
+            await page.Locator(".field[data-token=first_name] .field-target input").FillAsync("firstname");
+            await page.Locator(".field[data-token=phone] .field-enabled input").ClickAsync();
+            await page.Locator(".mapping-next").ClickAsync();
+
+            await Assertions.Expect(page.Locator(".connect-stepper[data-step=sync]")).ToBeVisibleAsync();
+            await BrowserFixture.ScreenshotAsync(page, "wizard-4-sync");
+            await page.Locator(".sync-start").ClickAsync();
+
+            await page.WaitForURLAsync(app.ServerAddress.ToString());
+            await SyncWait.UntilAsync(api, "synced");
+            await Assertions.Expect(page.Locator(".health-frame[data-state=synced]")).ToBeVisibleAsync();
+            await BrowserFixture.ScreenshotAsync(page, "wizard-5-sync-health");
+
+            // The mapping is where fields leave the app: the API speaks the chosen names.
+            var people = await api.GetFromJsonAsync<JsonElement>("/api/v1/people?mode=test&pageSize=500");
+            var fields = people.GetProperty("items")[0].GetProperty("fields");
+            Assert.True(fields.TryGetProperty("firstname", out _));
+            Assert.False(fields.TryGetProperty("first_name", out _));
+            Assert.False(fields.TryGetProperty("phone", out _));
+            Assert.True(fields.TryGetProperty("email", out _));
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+
+        AssertNoKeyIn(app.Logs, "rk_test_sim_full", "rk_test_sim_without_invoices_read");
+    }
+
+    [BrowserFact]
+    public async Task The_demo_account_connects_without_a_key_is_labelled_demo_and_disconnects()
+    {
+        await using var app = AppHost.Start(kestrel: true);
+        using var api = app.WithApiKey(AppHost.AdminApiKey);
+        var page = await browser.NewPageAsync(app.ServerAddress);
+        try
+        {
+            await SignInAsync(page);
+            await page.GotoAsync("/connect");
+            await page.WaitForSelectorAsync("[data-interactive=true]");
+            await page.Locator(".demo-button").ClickAsync();
+            await Assertions.Expect(page.Locator(".permission[data-granted=true]")).ToHaveCountAsync(9);
+            await Assertions.Expect(page.Locator(".demo-chip")).ToBeVisibleAsync();
+            await BrowserFixture.ScreenshotAsync(page, "wizard-demo-permissions");
+            await page.Locator(".permissions-next").ClickAsync();
+            await Assertions.Expect(page.Locator(".field[data-token=stripe_product_name] .field-sample")).Not.ToHaveTextAsync("—");
+            await page.Locator(".mapping-next").ClickAsync();
+            await page.Locator(".sync-start").ClickAsync();
+            await page.WaitForURLAsync(app.ServerAddress.ToString());
+            await Assertions.Expect(page.Locator(".health-frame .demo-chip")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator(".app-demo")).ToBeVisibleAsync();
+            await SyncWait.UntilAsync(api, "synced", settled: false);
+            await Assertions.Expect(page.Locator(".health-frame[data-state=synced]")).ToBeVisibleAsync();
+            await BrowserFixture.ScreenshotAsync(page, "wizard-demo-sync-health");
+
+            await page.Locator(".mud-nav-link", new() { HasText = "Settings" }).ClickAsync();
+            await Assertions.Expect(page.Locator(".connections .demo-chip")).ToBeVisibleAsync();
+            await BrowserFixture.ScreenshotAsync(page, "wizard-demo-settings");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Disconnect and purge" }).ClickAsync();
+            await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Disconnect and purge" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("No Stripe account is connected yet.")).ToBeVisibleAsync();
+            var status = await api.GetFromJsonAsync<JsonElement>("/api/v1/status");
+            Assert.Equal("not_connected", status.GetProperty("state").GetString());
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
+    private static async Task SignInAsync(IPage page)
+    {
+        await page.GotoAsync("/Account/Login");
+        await page.FillAsync("#email", AppHost.AdminEmail);
+        await page.FillAsync("#password", AppHost.AdminPassword);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForSelectorAsync("[data-interactive=true]");
+    }
+
+    internal static void AssertNoKeyIn(IEnumerable<string> lines, params string[] keys)
+    {
+        foreach (var line in lines)
+        {
+            foreach (var key in keys)
+            {
+                Assert.DoesNotContain(key, line, StringComparison.Ordinal);
+            }
+        }
+    }
+}
