@@ -39,18 +39,24 @@ public static class MetricEventStore
             if (existing.TryGetValue(e.NaturalKey, out var row))
             {
                 row.PersonId ??= personId;
-                if (!fromState && row.FromState && e.Properties.Count >= PropertyCount(row.PropertiesJson))
+                if (!fromState && row.FromState)
                 {
                     // What an event showed at the time outranks what the state shows now (the plan a subscription
-                    // started on, not the one it has after an upgrade), whichever was derived first.
-                    row.PropertiesJson = properties;
-                    row.Amount = e.Amount;
-                    row.Currency = e.Currency;
+                    // started on, not the one it has after an upgrade; the invoice a failure was announced on), so
+                    // the fact ends the same whichever path derived it first. Properties only the state knew (a
+                    // decline reason from the charge) stay.
+                    var at = e.Time.ToUnixTimeMilliseconds();
+                    row.Time = at;
+                    row.Day = (int)Math.Floor(at / 86_400_000d);
+                    row.SourceId = e.SourceId;
+                    row.PropertiesJson = Merge(row.PropertiesJson, properties);
+                    row.Amount = e.Amount ?? row.Amount;
+                    row.Currency = e.Currency ?? row.Currency;
                     row.FromState = false;
                 }
                 else if (e.Properties.Count > PropertyCount(row.PropertiesJson))
                 {
-                    row.PropertiesJson = properties;
+                    row.PropertiesJson = row.FromState ? properties : Merge(properties, row.PropertiesJson);
                     row.Amount ??= e.Amount;
                     row.Currency ??= e.Currency;
                 }
@@ -100,6 +106,21 @@ public static class MetricEventStore
         }
 
         await AddAsync(db, connection, personId, events, ct, fromState: true);
+    }
+
+    /// <summary>The properties of <paramref name="under"/> with those of <paramref name="over"/> laid on top.</summary>
+    private static string Merge(string under, string over)
+    {
+        var merged = System.Text.Json.Nodes.JsonNode.Parse(under) as System.Text.Json.Nodes.JsonObject ?? [];
+        if (System.Text.Json.Nodes.JsonNode.Parse(over) is System.Text.Json.Nodes.JsonObject top)
+        {
+            foreach (var (key, value) in top)
+            {
+                merged[key] = value?.DeepClone();
+            }
+        }
+
+        return merged.ToJsonString(Json);
     }
 
     private static int PropertyCount(string json)
