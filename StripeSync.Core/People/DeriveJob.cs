@@ -110,7 +110,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         person.SearchText = string.Join(' ', [person.Email, person.Name, .. customerIds]).ToLowerInvariant();
         var fields = PersonFields.Compute(state.Person, catalog, person.EmailUnsubscribed,
             lastActivity is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : null, now, now);
-        person.FieldsJson = JsonSerializer.Serialize(fields, Json);
+        person.SetFields(JsonSerializer.Serialize(fields, Json));
         person.UpdatedAt = now.ToUnixTimeMilliseconds();
         await db.SaveChangesAsync(ct);
         // One customer at a time: a context tracking a whole batch's people and events makes every save slower.

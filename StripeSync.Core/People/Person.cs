@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using StripeSync.Core.Connections;
 
 namespace StripeSync.Core.People;
@@ -24,12 +26,52 @@ public sealed class Person
     /// <summary>The local "email unsubscribed" flag (SPEC §3): StripeSync's own, never sent to Stripe.</summary>
     public bool EmailUnsubscribed { get; set; }
 
-    /// <summary>Every field token of SPEC §6 with its value, as JSON.</summary>
+    /// <summary>Every field token of SPEC §6 with its value, as JSON. Set it with <see cref="SetFields"/>, which keeps the promoted columns in step.</summary>
     public string FieldsJson { get; set; } = "{}";
 
+    /// <summary>Last activity (unix ms): the <c>last_activity</c> field as a column.</summary>
     public long? LastActivity { get; set; }
+
+    // The fields segments filter on most, promoted to indexed columns so the predefined segments are index scans, not a
+    // JSON parse per person (docs/decisions/0007). Always written by SetFields from the same JSON.
+    public string? StripeCustomerId { get; set; }
+    public string? SubscriptionStatus { get; set; }
+    public int? ActiveSubscriptions { get; set; }
+    public int? TrialingSubscriptions { get; set; }
+    public int? PastDueSubscriptions { get; set; }
+
+    /// <summary>stripe_trial_end, unix ms.</summary>
+    public long? TrialEnd { get; set; }
+
+    /// <summary>stripe_last_create_order_date, unix ms.</summary>
+    public long? LastOrderAt { get; set; }
     public long CreatedAt { get; set; }
     public long UpdatedAt { get; set; }
+
+    /// <summary>Stores the fields (a JSON object of token → value) and the columns promoted from them.</summary>
+    public void SetFields(string fieldsJson)
+    {
+        using var document = JsonDocument.Parse(fieldsJson);
+        var fields = document.RootElement;
+        FieldsJson = fieldsJson;
+        StripeCustomerId = Text(fields, "stripe_customer_id");
+        SubscriptionStatus = Text(fields, "stripe_subscription_status");
+        ActiveSubscriptions = Count(fields, "stripe_subscription_active");
+        TrialingSubscriptions = Count(fields, "stripe_subscription_trial");
+        PastDueSubscriptions = Count(fields, "stripe_subscription_past_due");
+        TrialEnd = Time(fields, "stripe_trial_end");
+        LastOrderAt = Time(fields, "stripe_last_create_order_date");
+    }
+
+    private static string? Text(JsonElement fields, string token) =>
+        fields.TryGetProperty(token, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static int? Count(JsonElement fields, string token) =>
+        fields.TryGetProperty(token, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : null;
+
+    private static long? Time(JsonElement fields, string token) =>
+        Text(fields, token) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
+            ? time.ToUnixTimeMilliseconds() : null;
 }
 
 /// <summary>Which Stripe customers make up a person.</summary>

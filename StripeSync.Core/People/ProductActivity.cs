@@ -135,11 +135,13 @@ public sealed class ProductActivity(IDbContextFactory<AppDbContext> dbFactory, T
         var fields = PersonFields.Compute(new PersonRecords([], [], [], [], [], []), Catalog.Empty, false, null, null, now)
             .ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
         fields["email"] = email;
-        return new Person
+        var lead = new Person
         {
             Id = Guid.NewGuid(), Mode = mode, Key = email, Email = email, Identified = true, SearchText = email,
-            FieldsJson = JsonSerializer.Serialize(fields, Json), CreatedAt = now.ToUnixTimeMilliseconds(), UpdatedAt = now.ToUnixTimeMilliseconds(),
+            CreatedAt = now.ToUnixTimeMilliseconds(), UpdatedAt = now.ToUnixTimeMilliseconds(),
         };
+        lead.SetFields(JsonSerializer.Serialize(fields, Json));
+        return lead;
     }
 
     private static string? Validate(ProductEvent input, DateTimeOffset now, out string? email, out Dictionary<string, string> properties)

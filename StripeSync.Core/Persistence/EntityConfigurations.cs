@@ -105,8 +105,16 @@ internal sealed class PersonConfiguration : IEntityTypeConfiguration<Person>
         person.Property(p => p.SearchText).HasMaxLength(2048);
         person.HasIndex(p => new { p.Mode, p.Key }).IsUnique();
         person.HasIndex(p => new { p.Mode, p.Email });
-        // The Slipping segments filter on last activity (docs/decisions/0007).
+        // Segments filter on these (docs/decisions/0007): the predefined ones are index scans.
+        person.Property(p => p.StripeCustomerId).HasMaxLength(255);
+        person.Property(p => p.SubscriptionStatus).HasMaxLength(32);
         person.HasIndex(p => new { p.Mode, p.LastActivity });
+        person.HasIndex(p => new { p.Mode, p.SubscriptionStatus });
+        person.HasIndex(p => new { p.Mode, p.ActiveSubscriptions });
+        person.HasIndex(p => new { p.Mode, p.TrialingSubscriptions });
+        person.HasIndex(p => new { p.Mode, p.PastDueSubscriptions });
+        person.HasIndex(p => new { p.Mode, p.TrialEnd });
+        person.HasIndex(p => new { p.Mode, p.LastOrderAt });
     }
 }
 

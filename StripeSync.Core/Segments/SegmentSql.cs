@@ -8,11 +8,24 @@ namespace StripeSync.Core.Segments;
 /// Turns a validated <see cref="SegmentDefinition"/> into one SQL filter over <c>people</c> (aliased <c>p</c>) for
 /// SQLite or PostgreSQL. Field tokens come only from <see cref="SegmentFields"/> (a whitelist, so they are safe to
 /// write into the SQL); every value a user typed is a parameter (<c>{n}</c> placeholders, which EF Core binds).
-/// Fields are read from <c>FieldsJson</c> with the provider's JSON functions, except <c>last_activity</c>, which is
-/// the indexed <c>LastActivity</c> column (see docs/decisions/0007-segment-queries.md).
+/// Fields are read from <c>FieldsJson</c> with the provider's JSON functions, except the few promoted to indexed columns
+/// of <c>people</c> (see docs/decisions/0007-segment-queries.md).
 /// </summary>
 internal sealed class SegmentSql
 {
+    /// <summary>Tokens with a column of their own (<see cref="People.Person.SetFields"/>); times there are unix ms.</summary>
+    private static readonly Dictionary<string, string> Promoted = new(StringComparer.Ordinal)
+    {
+        ["stripe_customer_id"] = "StripeCustomerId",
+        ["stripe_subscription_status"] = "SubscriptionStatus",
+        ["stripe_subscription_active"] = "ActiveSubscriptions",
+        ["stripe_subscription_trial"] = "TrialingSubscriptions",
+        ["stripe_subscription_past_due"] = "PastDueSubscriptions",
+        ["stripe_trial_end"] = "TrialEnd",
+        ["stripe_last_create_order_date"] = "LastOrderAt",
+        ["last_activity"] = "LastActivity",
+    };
+
     private readonly bool postgres;
     private readonly DateTimeOffset now;
     private readonly List<object> parameters = [];
@@ -77,6 +90,11 @@ internal sealed class SegmentSql
     /// <summary>The token's value as SQL: text (or the JSON text of objects and lists), typed for numbers, booleans and times.</summary>
     private string Json(string token, FieldKind kind)
     {
+        if (Promoted.TryGetValue(token, out var column))
+        {
+            return $"p.\"{column}\"";
+        }
+
         if (!postgres)
         {
             return $"json_extract(p.\"FieldsJson\", '$.{token}')";
@@ -95,10 +113,12 @@ internal sealed class SegmentSql
     private string Text(string token, SegmentCondition c)
     {
         var x = Json(token, FieldKind.Text);
+        // Stripe's statuses are lower case already: comparing the column itself lets the index answer.
+        var lower = token == "stripe_subscription_status" ? x : $"lower({x})";
         return c.Operator switch
         {
-            FieldOperator.Equals => $"(lower({x}) = {Add(c.Value!.Trim().ToLowerInvariant())})",
-            FieldOperator.NotEquals => $"({x} IS NULL OR lower({x}) <> {Add(c.Value!.Trim().ToLowerInvariant())})",
+            FieldOperator.Equals => $"({lower} = {Add(c.Value!.Trim().ToLowerInvariant())})",
+            FieldOperator.NotEquals => $"({x} IS NULL OR {lower} <> {Add(c.Value!.Trim().ToLowerInvariant())})",
             FieldOperator.Contains => Like(x, c.Value!),
             FieldOperator.IsSet => $"({x} IS NOT NULL AND {x} <> '')",
             FieldOperator.IsNotSet => $"({x} IS NULL OR {x} = '')",
@@ -165,9 +185,9 @@ internal sealed class SegmentSql
 
     private string Time(string token, SegmentCondition c)
     {
-        // last_activity is a column (unix ms, indexed); other times are ISO 8601 strings in the JSON.
-        var column = token == "last_activity";
-        var x = column ? "p.\"LastActivity\"" : postgres ? Json(token, FieldKind.Time) : $"julianday({Json(token, FieldKind.Time)})";
+        // Promoted times are columns (unix ms, indexed); other times are ISO 8601 strings in the JSON.
+        var column = Promoted.ContainsKey(token);
+        var x = column || postgres ? Json(token, FieldKind.Time) : $"julianday({Json(token, FieldKind.Time)})";
         string At(DateTimeOffset time) => Add(column ? time.ToUnixTimeMilliseconds()
             : postgres ? time.ToUniversalTime()
             : time.ToUnixTimeMilliseconds() / 86_400_000d + 2_440_587.5); // the Julian day number of the instant

@@ -240,11 +240,13 @@ public sealed class SegmentConditionTests
             var all = Core.Processing.PersonFields.Tokens.ToDictionary(t => t, t => fields.GetValueOrDefault(t));
             all["last_activity"] = lastActivity is { } d ? Ago(d) : null;
             ids[name] = Guid.NewGuid();
-            db.People.Add(new Person
+            var person = new Person
             {
                 Id = ids[name], Mode = mode, Key = $"{name}@example.com", Email = $"{name}@example.com", Identified = true,
-                FieldsJson = JsonSerializer.Serialize(all), LastActivity = lastActivity is { } days ? Now.AddDays(-days).ToUnixTimeMilliseconds() : null,
-            });
+                LastActivity = lastActivity is { } days ? Now.AddDays(-days).ToUnixTimeMilliseconds() : null,
+            };
+            person.SetFields(JsonSerializer.Serialize(all));
+            db.People.Add(person);
         }
 
         var n = 0;

@@ -125,17 +125,21 @@ public sealed class SegmentsPageTests : BunitContext, IAsyncLifetime
     {
         await using var db = await Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
         db.Connections.Add(new Connection { Id = Guid.NewGuid(), Mode = ConnectionMode.Test, EncryptedKey = "x", KeyHint = "rk_test_…abcd", State = ConnectionState.Synced });
-        Person Make(string email, string status, int active, int trial, int quietDays) => new()
+        Person Make(string email, string status, int active, int trial, int quietDays)
         {
-            Id = Guid.NewGuid(), Mode = ConnectionMode.Test, Key = email, Email = email, Identified = true,
-            LastActivity = Now.AddDays(-quietDays).ToUnixTimeMilliseconds(),
-            FieldsJson = JsonSerializer.Serialize(new Dictionary<string, object?>
+            var person = new Person
+            {
+                Id = Guid.NewGuid(), Mode = ConnectionMode.Test, Key = email, Email = email, Identified = true,
+                LastActivity = Now.AddDays(-quietDays).ToUnixTimeMilliseconds(),
+            };
+            person.SetFields(JsonSerializer.Serialize(new Dictionary<string, object?>
             {
                 ["email"] = email, ["stripe_customer_id"] = "cus_" + email[..3], ["stripe_subscription_status"] = status,
                 ["stripe_subscription_active"] = active, ["stripe_subscription_trial"] = trial, ["stripe_subscription_past_due"] = 0,
                 ["last_activity"] = Now.AddDays(-quietDays),
-            }),
-        };
+            }));
+            return person;
+        }
         var trial = Make("tia@example.com", "trialing", 0, 1, 0);
         db.People.AddRange(Make("abe@example.com", "active", 1, 0, 20), trial);
         db.MetricEvents.Add(new StoredMetricEvent { Mode = ConnectionMode.Test, Metric = "Customer Created", NaturalKey = "cus_tia:created", Time = Now.AddDays(-1).ToUnixTimeMilliseconds(), PersonId = trial.Id });

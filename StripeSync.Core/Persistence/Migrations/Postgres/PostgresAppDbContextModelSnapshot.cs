@@ -568,6 +568,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<int?>("ActiveSubscriptions")
+                        .HasColumnType("integer");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint");
 
@@ -593,6 +596,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.Property<long?>("LastActivity")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("LastOrderAt")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("Mode")
                         .HasColumnType("integer");
 
@@ -600,15 +606,34 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
+                    b.Property<int?>("PastDueSubscriptions")
+                        .HasColumnType("integer");
+
                     b.Property<string>("SearchText")
                         .IsRequired()
                         .HasMaxLength(2048)
                         .HasColumnType("character varying(2048)");
 
+                    b.Property<string>("StripeCustomerId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("SubscriptionStatus")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long?>("TrialEnd")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("TrialingSubscriptions")
+                        .HasColumnType("integer");
+
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Mode", "ActiveSubscriptions");
 
                     b.HasIndex("Mode", "Email");
 
@@ -616,6 +641,16 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                         .IsUnique();
 
                     b.HasIndex("Mode", "LastActivity");
+
+                    b.HasIndex("Mode", "LastOrderAt");
+
+                    b.HasIndex("Mode", "PastDueSubscriptions");
+
+                    b.HasIndex("Mode", "SubscriptionStatus");
+
+                    b.HasIndex("Mode", "TrialEnd");
+
+                    b.HasIndex("Mode", "TrialingSubscriptions");
 
                     b.ToTable("people", (string)null);
                 });

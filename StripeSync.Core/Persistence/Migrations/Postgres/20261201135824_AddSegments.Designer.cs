@@ -12,7 +12,7 @@ using StripeSync.Core.Persistence;
 namespace StripeSync.Core.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261201131147_AddSegments")]
+    [Migration("20261201135824_AddSegments")]
     partial class AddSegments
     {
         /// <inheritdoc />
@@ -509,6 +509,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<int?>("ActiveSubscriptions")
+                        .HasColumnType("integer");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint");
 
@@ -534,6 +537,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.Property<long?>("LastActivity")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("LastOrderAt")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("Mode")
                         .HasColumnType("integer");
 
@@ -541,15 +547,34 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
+                    b.Property<int?>("PastDueSubscriptions")
+                        .HasColumnType("integer");
+
                     b.Property<string>("SearchText")
                         .IsRequired()
                         .HasMaxLength(2048)
                         .HasColumnType("character varying(2048)");
 
+                    b.Property<string>("StripeCustomerId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("SubscriptionStatus")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long?>("TrialEnd")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("TrialingSubscriptions")
+                        .HasColumnType("integer");
+
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Mode", "ActiveSubscriptions");
 
                     b.HasIndex("Mode", "Email");
 
@@ -557,6 +582,16 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                         .IsUnique();
 
                     b.HasIndex("Mode", "LastActivity");
+
+                    b.HasIndex("Mode", "LastOrderAt");
+
+                    b.HasIndex("Mode", "PastDueSubscriptions");
+
+                    b.HasIndex("Mode", "SubscriptionStatus");
+
+                    b.HasIndex("Mode", "TrialEnd");
+
+                    b.HasIndex("Mode", "TrialingSubscriptions");
 
                     b.ToTable("people", (string)null);
                 });

@@ -11,7 +11,7 @@ using StripeSync.Core.Persistence;
 namespace StripeSync.Core.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261201131134_AddSegments")]
+    [Migration("20261201135810_AddSegments")]
     partial class AddSegments
     {
         /// <inheritdoc />
@@ -496,6 +496,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("ActiveSubscriptions")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -521,6 +524,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.Property<long?>("LastActivity")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("LastOrderAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Mode")
                         .HasColumnType("INTEGER");
 
@@ -528,15 +534,34 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(512)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("PastDueSubscriptions")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("SearchText")
                         .IsRequired()
                         .HasMaxLength(2048)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("StripeCustomerId")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SubscriptionStatus")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("TrialEnd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("TrialingSubscriptions")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Mode", "ActiveSubscriptions");
 
                     b.HasIndex("Mode", "Email");
 
@@ -544,6 +569,16 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                         .IsUnique();
 
                     b.HasIndex("Mode", "LastActivity");
+
+                    b.HasIndex("Mode", "LastOrderAt");
+
+                    b.HasIndex("Mode", "PastDueSubscriptions");
+
+                    b.HasIndex("Mode", "SubscriptionStatus");
+
+                    b.HasIndex("Mode", "TrialEnd");
+
+                    b.HasIndex("Mode", "TrialingSubscriptions");
 
                     b.ToTable("people", (string)null);
                 });
