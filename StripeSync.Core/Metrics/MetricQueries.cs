@@ -83,11 +83,18 @@ public sealed class MetricQueries(IDbContextFactory<AppDbContext> dbFactory, Tim
     /// The activity feed of a metric, newest first, paged in the database. Filters: a property equal to a value (exact,
     /// as stored), or containing a text (case-insensitive for ASCII), all of them at once.
     /// </summary>
+    /// <param name="day">Only the events of this UTC day, when given.</param>
     public async Task<(IReadOnlyList<MetricEventView> Items, int Total)> EventsAsync(
-        ConnectionMode mode, string metric, IReadOnlyList<PropertyFilter> filters, int page, int pageSize, CancellationToken ct)
+        ConnectionMode mode, string metric, IReadOnlyList<PropertyFilter> filters, int page, int pageSize, CancellationToken ct, DateOnly? day = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var events = db.MetricEvents.AsNoTracking().Where(m => m.Mode == mode && m.Metric == metric);
+        if (day is { } only)
+        {
+            var number = DayNumber(only);
+            events = events.Where(m => m.Day == number);
+        }
+
         foreach (var filter in filters)
         {
             events = Where(events, filter);

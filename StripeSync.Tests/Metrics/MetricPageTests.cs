@@ -58,6 +58,28 @@ public sealed class MetricPageTests : PageContext
     }
 
     [Fact]
+    public async Task Clicking_yesterday_shows_yesterdays_failures_and_their_reasons()
+    {
+        var live = await ConnectAsync(ConnectionState.Synced);
+        var ada = await PersonAsync("ada@example.test");
+        await EventAsync(live, M.FailedPayment, Now.AddHours(-1), ada, 100, "usd", ("Reason", "Your card was declined."));
+        await EventAsync(live, M.FailedPayment, Now.AddDays(-1), ada, 100, "usd", ("Reason", "Your card has expired."));
+        await EventAsync(live, M.FailedPayment, Now.AddDays(-1).AddHours(-2), ada, 100, "usd", ("Reason", "Your card has insufficient funds."));
+
+        var page = Render<Metric>(p => p.Add(m => m.Name, M.FailedPayment));
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll(".metric-feed tbody tr").Count));
+
+        page.FindAll(".metric-days tbody tr")[1].Click();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".metric-feed tbody tr").Count));
+        Assert.Contains(Today.AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), page.Find(".feed-day").TextContent,
+            StringComparison.Ordinal);
+        var reasons = page.FindAll(".metric-feed tbody tr").Select(r => r.TextContent).ToList();
+        Assert.Contains("Your card has expired.", reasons[0], StringComparison.Ordinal);
+        Assert.Contains("Your card has insufficient funds.", reasons[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Choosing_7_days_shows_7_days()
     {
         var live = await ConnectAsync(ConnectionState.Synced);

@@ -22,7 +22,7 @@ public sealed class MetricsPageTests : PageContext
     {
         var live = await ConnectAsync(ConnectionState.Synced);
         var ada = await PersonAsync("ada@example.test");
-        foreach (var daysAgo in new[] { 0, 0, 0, 29, 30, 45 })
+        foreach (var daysAgo in new[] { 0, 0, 0, 1, 29, 30, 45 })
         {
             await EventAsync(live, M.FailedPayment, Now.AddDays(-daysAgo).AddHours(-1), ada);
         }
@@ -33,10 +33,11 @@ public sealed class MetricsPageTests : PageContext
         var page = Render<StripeSync.Web.Components.Pages.Metrics.Metrics>();
 
         page.WaitForAssertion(() => Assert.Equal(M.All.Count, page.FindAll(".metrics-list tbody tr").Count));
-        // Today and 29 days back are inside the 30 days; 30 and 45 days back are not.
-        Assert.Equal("4", page.Find("tr[data-metric='Failed Payment'] .metric-count").TextContent);
+        // Today, yesterday and 29 days back are inside the 30 days; 30 and 45 days back are not.
+        Assert.Equal("5", page.Find("tr[data-metric='Failed Payment'] .metric-count").TextContent);
         Assert.Equal("2", page.Find("tr[data-metric='Successfully Paid'] .metric-count").TextContent);
         Assert.Equal("0", page.Find("tr[data-metric='Trial Started'] .metric-count").TextContent);
+        Assert.Equal("1", page.Find("tr[data-metric='Failed Payment'] .metric-yesterday").TextContent);
         Assert.Equal(M.All.Count, page.FindAll(".sparkline polyline").Count);
         Assert.Equal("metrics/Failed%20Payment", page.Find("tr[data-metric='Failed Payment'] a").GetAttribute("href"));
         Assert.Empty(page.FindAll(".sync-notice"));

@@ -44,7 +44,7 @@ public static class MetricsApi
             return TypedResults.Ok(await queries.DailyAsync(resolved, name, first, last, ct));
         }).WithSummary("A metric's count and amounts per currency for every UTC day of the range (default: the last 30 days).");
 
-        metrics.MapGet("/{name}/events", async (string name, string? mode, int? page, int? pageSize, HttpRequest request,
+        metrics.MapGet("/{name}/events", async (string name, string? mode, string? date, int? page, int? pageSize, HttpRequest request,
             MetricQueries queries, Connections connections, CancellationToken ct) =>
         {
             if (!Core.Processing.Metrics.All.Contains(name))
@@ -68,10 +68,21 @@ public static class MetricsApi
                     statusCode: StatusCodes.Status400BadRequest);
             }
 
-            var (items, total) = await queries.EventsAsync(resolved, name, filters, paging.Page, paging.PageSize, ct);
+            DateOnly? day = null;
+            if (!string.IsNullOrEmpty(date))
+            {
+                if (!Dates.TryRead(date, default, out var parsed))
+                {
+                    return TypedResults.Problem("date is a UTC day as yyyy-MM-dd.", statusCode: StatusCodes.Status400BadRequest);
+                }
+
+                day = parsed;
+            }
+
+            var (items, total) = await queries.EventsAsync(resolved, name, filters, paging.Page, paging.PageSize, ct, day);
             return TypedResults.Ok(new Paged<MetricEventView>(items, total));
         }).WithSummary("The activity feed of a metric, newest first, with each event's person; filter with property.Name=value (equal) "
-            + "and property.Name[contains]=text (case-insensitive), e.g. property.Currency=usd&property.Reason[contains]=expired.");
+            + "and property.Name[contains]=text (case-insensitive), e.g. property.Currency=usd&property.Reason[contains]=expired; date=yyyy-MM-dd keeps one UTC day.");
     }
 
     private const string Prefix = "property.";
