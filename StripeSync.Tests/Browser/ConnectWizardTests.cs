@@ -141,6 +141,53 @@ public sealed class ConnectWizardTests(BrowserFixture browser)
         }
     }
 
+    [BrowserFact]
+    public async Task Live_and_test_data_switch_in_the_app_bar_and_a_key_is_replaced_in_settings()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 30, Seed = 6 });
+        await using var app = AppHost.Start(kestrel: true, extra: new Dictionary<string, string?> { ["Stripe:ApiBase"] = sim.BaseUrl.ToString() });
+        using var api = app.WithApiKey(AppHost.AdminApiKey);
+        await SyncWait.ConnectAsync(api, "rk_live_sim_full");
+        await SyncWait.ConnectAsync(api, "rk_test_sim_full");
+        await SyncWait.UntilAsync(api, "synced");
+        var testEmails = sim.Account.All<Stripe.Customer>(livemode: false).Where(c => c.Email is not null).Select(c => c.Email!.ToLowerInvariant()).ToHashSet();
+        var page = await browser.NewPageAsync(app.ServerAddress);
+        try
+        {
+            await SignInAsync(page);
+            await page.Locator(".mud-nav-link", new() { HasText = "People" }).ClickAsync();
+            var modeSwitch = page.Locator(".mode-switch");
+            await Assertions.Expect(modeSwitch).ToBeVisibleAsync();
+            await modeSwitch.GetByText("Test").ClickAsync();
+            await Assertions.Expect(page.Locator(".mud-table-body tr")).ToHaveCountAsync(testEmails.Count + sim.Account.All<Stripe.Customer>(livemode: false).Count(c => c.Email is null));
+            var emails = await page.Locator(".mud-table-body tr").AllTextContentsAsync();
+            Assert.Contains(emails, row => testEmails.Any(e => row.Contains(e, StringComparison.Ordinal)));
+            await BrowserFixture.ScreenshotAsync(page, "wizard-6-test-data");
+
+            // Replace the live key: one lacking a permission is refused with what to tick; a good one rotates in place.
+            await page.Locator(".mud-nav-link", new() { HasText = "Settings" }).ClickAsync();
+            await page.Locator(".replace-key").First.ClickAsync();
+            await page.Locator(".replace-input input").FillAsync("rk_live_sim_without_invoices_read");
+            await page.Locator(".replace-confirm").ClickAsync();
+            await Assertions.Expect(page.Locator(".replace-error")).ToContainTextAsync("Invoices → Read");
+            await BrowserFixture.ScreenshotAsync(page, "wizard-7-replace-key");
+            await page.Locator(".replace-input input").FillAsync("rk_test_sim_full");
+            await page.Locator(".replace-confirm").ClickAsync();
+            await Assertions.Expect(page.Locator(".replace-error")).ToContainTextAsync("only be replaced by another live key");
+            await page.Locator(".replace-input input").FillAsync("sk_live_sim");
+            await page.Locator(".replace-confirm").ClickAsync();
+            await Assertions.Expect(page.Locator("td[data-label=Key]", new() { HasText = "sk_live_…_sim" })).ToBeVisibleAsync();
+            var status = await api.GetFromJsonAsync<JsonElement>("/api/v1/status");
+            var live = status.GetProperty("connections").EnumerateArray().Single(c => c.GetProperty("mode").GetString() == "live");
+            Assert.Equal("sk_live_…_sim", live.GetProperty("keyHint").GetString());
+            Assert.True(live.GetProperty("people").GetInt32() > 0, "rotating the key kept the synced people");
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
     private static async Task SignInAsync(IPage page)
     {
         await page.GotoAsync("/Account/Login");

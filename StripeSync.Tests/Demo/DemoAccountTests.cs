@@ -1,0 +1,52 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using StripeSync.Core.Connections;
+using StripeSync.Core.Ingestion;
+using StripeSync.Tests.Support;
+using StripeSync.Web.Demo;
+
+namespace StripeSync.Tests.Demo;
+
+public sealed class DemoAccountTests
+{
+    [Fact]
+    public async Task The_demo_account_survives_a_restart_and_disconnecting_stops_its_simulator()
+    {
+        var first = AppHost.Start();
+        var demo = await first.Services.GetRequiredService<DemoAccounts>().ConnectAsync(CancellationToken.None);
+        Assert.True(demo.IsDemo);
+        Assert.Equal(ConnectionMode.Live, demo.Mode);
+        await first.Services.GetRequiredService<SyncControl>().StartAsync(demo.Id, SyncChoice.Import, CancellationToken.None);
+        var api = first.WithApiKey(AppHost.AdminApiKey);
+        var before = await SyncWait.UntilAsync(api, "synced", TimeSpan.FromMinutes(3), settled: false);
+        var connection = before.GetProperty("connections")[0];
+        Assert.True(connection.GetProperty("demo").GetBoolean());
+        Assert.True(Backfilled(connection, "customer") >= 150);
+        using var probe = new HttpClient();
+        var accountBefore = await probe.GetFromJsonAsync<JsonElement>(new Uri(new Uri(demo.ApiBase!), "/_sim/"));
+        api.Dispose();
+        await first.StopKeepingDatabaseAsync();
+
+        // The old simulator went with the process; the restarted app serves the same account on a new port.
+        await Assert.ThrowsAsync<HttpRequestException>(() => probe.GetAsync(new Uri(new Uri(demo.ApiBase!), "/_sim/")));
+
+        await using var second = AppHost.Start(database: first.Database);
+        using var api2 = second.WithApiKey(AppHost.AdminApiKey);
+        var restarted = await second.Services.GetRequiredService<StripeSync.Core.Connections.Connections>().FindAsync(demo.Id, CancellationToken.None);
+        Assert.NotEqual(demo.ApiBase, restarted!.ApiBase);
+        var account = await probe.GetFromJsonAsync<JsonElement>(new Uri(new Uri(restarted.ApiBase!), "/_sim/"));
+        Assert.Equal(accountBefore.GetProperty("account").GetString(), account.GetProperty("account").GetString());
+        Assert.Equal(accountBefore.GetProperty("now").GetString(), account.GetProperty("now").GetString());
+        var status = await api2.GetFromJsonAsync<JsonElement>("/api/v1/status");
+        Assert.Equal("synced", status.GetProperty("connections")[0].GetProperty("state").GetString());
+
+        var deleted = await api2.DeleteAsync($"/api/v1/connections/{demo.Id}");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
+        await Assert.ThrowsAsync<HttpRequestException>(() => probe.GetAsync(new Uri(new Uri(restarted.ApiBase!), "/_sim/")));
+        Assert.Equal("not_connected", (await api2.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("state").GetString());
+    }
+
+    private static long Backfilled(JsonElement connection, string type) =>
+        connection.GetProperty("backfill").EnumerateArray().Single(b => b.GetProperty("type").GetString() == type).GetProperty("done").GetInt64();
+}
