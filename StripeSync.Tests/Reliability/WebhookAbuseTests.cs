@@ -74,6 +74,9 @@ public sealed class WebhookAbuseTests : IAsyncLifetime
         Assert.Equal(0, await InboxCountAsync());
         Assert.Equal(signatures.Count + 40, await RejectedAsync());
         await AssertHealthyAsync();
+        ReliabilityReport.Write("Webhook abuse: signatures",
+            $"{signatures.Count} missing, malformed, forged, replayed (older than 5 minutes) or future signatures, and 40 bodies altered after signing",
+            $"answered 400: {signatures.Count + 40}; counted as rejected on Sync health: {await RejectedAsync()}; events stored: {await InboxCountAsync()}; /healthz afterwards: 200");
     }
 
     [Fact]
@@ -113,6 +116,9 @@ public sealed class WebhookAbuseTests : IAsyncLifetime
         // An accepted mutation whose object is no longer one StripeSync keeps is acknowledged but not stored.
         Assert.InRange(stored.Count, 1, statuses.Count(s => s == HttpStatusCode.OK));
         await AssertHealthyAsync();
+        ReliabilityReport.Write("Webhook abuse: signed junk",
+            $"{bodies.Count} correctly signed bodies that are not Stripe events (empty, scalars, truncated JSON, 20,000-deep nesting, wrong types, script, 60 random mutations of a real event)",
+            $"answered 400: {statuses.Count(s => s == HttpStatusCode.BadRequest)}; answered 200: {statuses.Count(s => s == HttpStatusCode.OK)} (mutations that were still well-formed events); stored: {stored.Count}, all of them well-formed events; 5xx: 0; /healthz afterwards: 200");
     }
 
     [Fact]
