@@ -14,6 +14,20 @@ scripts/test.sh --filter "Category=Reliability" "$@" || status=$?
   echo "from one run on $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM ($(uname -sr)); test result: $([ "$status" -eq 0 ] && echo passed || echo FAILED)."
   echo
   cat artifacts/reliability/report-*.md 2>/dev/null || echo "No scenario reported figures."
+  cat <<'GAPS'
+## Not covered yet, or known to fail
+
+- **PostgreSQL with two worker processes, SIGKILL**: the test exists (`CrashTests`) and is skipped. After a worker is
+  killed, Hangfire.PostgreSql keeps the dead worker's `DisableConcurrentExecution` lock for 10 minutes and its fetched
+  job invisible for 30, so draining stalls: events wait in the durable inbox (nothing is lost) but the run cannot settle
+  in CI time. Plan: shorter storage timeouts with a lease the job renews, or the app's own lease row per connection.
+- **Stripe faults end to end** (20% 500s, dropped connections, 429 storms, a key revoked mid-import with the request
+  count, the simulator down for minutes): covered in-process by `Sync/LiveSyncTests` and `StripeApi` tests, not yet
+  against the real app process.
+- **Secrets after a full run** (database scan), **hostile input in every UI form**, and **one browser journey through
+  every page with disconnect and purge**: parts exist (`Connections/ConnectApiTests` scans logs, HTML and API answers for
+  the Stripe key; browser tests walk the wizard, metrics and segments separately); the single end-to-end run does not.
+GAPS
 } > RELIABILITY.md
 echo "RELIABILITY.md written"
 exit "$status"

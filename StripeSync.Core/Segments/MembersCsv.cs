@@ -1,26 +1,26 @@
 using System.Text.Json;
 using StripeSync.Core.People;
-using StripeSync.Core.Processing;
+using StripeSync.Core.Connections;
 
 namespace StripeSync.Core.Segments;
 
 /// <summary>
-/// A segment's members as CSV (RFC 4180): a header row of <c>id</c> and every field token, then one person a line.
-/// Money objects are written <c>usd=1234;eur=500</c> (minor units), lists joined with <c>; </c>, times ISO 8601 UTC.
+/// A segment's members as CSV (RFC 4180): a header row of <c>id</c> and every enabled field under its mapped name
+/// (the field mapping of the connect wizard), then one person a line. Money objects are written
+/// <c>usd=1234;eur=500</c> (minor units), lists joined with <c>; </c>, times ISO 8601 UTC.
 /// </summary>
 public static class MembersCsv
 {
-    public static IReadOnlyList<string> Header { get; } = ["id", .. PersonFields.Tokens];
-
-    public static async Task WriteAsync(TextWriter writer, IAsyncEnumerable<PersonView> members, CancellationToken ct)
+    public static async Task WriteAsync(TextWriter writer, IAsyncEnumerable<PersonView> members, FieldMap map, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(members);
-        await writer.WriteAsync(Line(Header));
+        ArgumentNullException.ThrowIfNull(map);
+        await writer.WriteAsync(Line(["id", .. map.Columns.Select(c => c.Property)]));
         await foreach (var person in members.WithCancellation(ct))
         {
-            var cells = new List<string>(Header.Count) { person.Id.ToString() };
-            foreach (var token in PersonFields.Tokens)
+            var cells = new List<string>(map.Columns.Count + 1) { person.Id.ToString() };
+            foreach (var (token, _) in map.Columns)
             {
                 cells.Add(person.Fields.ValueKind == JsonValueKind.Object && person.Fields.TryGetProperty(token, out var value) ? Cell(value) : "");
             }

@@ -167,9 +167,6 @@ public sealed class CrashTests(ITestOutputHelper output)
             {
                 var fields = JsonNode.Parse(p.GetProperty("fields").GetRawText())!.AsObject();
                 fields.Remove("stripe_last_sync_at");
-                // Known gap (see RELIABILITY.md): last_activity can lag one second behind the person's newest metric
-                // event after a kill; the metric events themselves are compared in full below.
-                fields.Remove("last_activity");
                 return $"{p.GetProperty("email")}|{p.GetProperty("identified")}|{string.Join(",", p.GetProperty("stripeCustomerIds").EnumerateArray().Select(i => i.GetString()).Order(StringComparer.Ordinal))}|{fields.ToJsonString()}";
             })
             .Order(StringComparer.Ordinal);

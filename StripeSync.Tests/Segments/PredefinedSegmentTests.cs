@@ -163,6 +163,36 @@ public sealed class PredefinedSegmentTests(PredefinedSegmentTests.Imported impor
         }
     }
 
+    [Fact]
+    public async Task Csv_export_follows_the_field_mapping_of_the_connect_wizard()
+    {
+        var mappings = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Core.Connections.FieldMappings>(imported.App.Services);
+        await mappings.SaveAsync(
+        [
+            new Core.Connections.FieldMapping { Token = "email", Target = "email_address" },
+            new Core.Connections.FieldMapping { Token = "phone", Enabled = false },
+            new Core.Connections.FieldMapping { Token = "stripe_subscription_status", Target = "plan_status", Custom = true },
+        ], default);
+        try
+        {
+            var rows = Csv.Parse(await imported.Api.GetStringAsync("/api/v1/segments/customers/members.csv"));
+            var members = await AllMembersAsync("customers");
+
+            Assert.Equal("email_address", rows[0][1]);
+            Assert.DoesNotContain("phone", rows[0]);
+            Assert.DoesNotContain("email", rows[0]);
+            Assert.Equal(Core.Processing.PersonFields.Tokens.Count, rows[0].Length); // id, and every token but phone
+            var status = Array.IndexOf(rows[0], "custom.plan_status");
+            Assert.True(status > 0);
+            Assert.Equal(Str(members[0].GetProperty("fields"), "email"), rows[1][1]);
+            Assert.Equal(Str(members[0].GetProperty("fields"), "stripe_subscription_status"), rows[1][status]);
+        }
+        finally
+        {
+            await mappings.SaveAsync([], default);
+        }
+    }
+
     private static string Str(JsonElement fields, string token) =>
         fields.GetProperty(token).ValueKind == JsonValueKind.String ? fields.GetProperty(token).GetString()! : "";
 

@@ -115,7 +115,8 @@ public static class SegmentsApi
     public static void MapSegmentsExport(this IEndpointRouteBuilder app) =>
         app.MapGet("/segments/{id}/members.csv", CsvAsync).RequireAuthorization().ExcludeFromDescription();
 
-    private static async Task<IResult> CsvAsync(string id, string? mode, SegmentQueries queries, Connections connections, CancellationToken ct)
+    private static async Task<IResult> CsvAsync(string id, string? mode, SegmentQueries queries, Connections connections, FieldMappings mappings,
+        CancellationToken ct)
     {
         if (await ApiMode.ResolveAsync(mode, connections, ct) is not { } resolved)
         {
@@ -128,10 +129,11 @@ public static class SegmentsApi
         }
 
         var file = $"{FileName(segment.Name)}-{resolved.ToString().ToLowerInvariant()}.csv";
+        var map = await mappings.LoadAsync(ct);
         return Results.Stream(async stream =>
         {
             await using var writer = new StreamWriter(stream, new UTF8Encoding(false), bufferSize: 64 * 1024);
-            await MembersCsv.WriteAsync(writer, queries.StreamMembersAsync(segment.Definition, resolved, ct), ct);
+            await MembersCsv.WriteAsync(writer, queries.StreamMembersAsync(segment.Definition, resolved, ct), map, ct);
         }, "text/csv; charset=utf-8", file);
     }
 
