@@ -36,7 +36,10 @@ public sealed class BrowserFixture : IAsyncLifetime
             BaseURL = baseUrl.ToString(),
             ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
         });
-        context.SetDefaultTimeout(15_000);
+        // Bounds on waiting, not timings: the whole suite shares two cores, and a Blazor circuit under that load
+        // can take several seconds to re-render (a segment's live count, a navigation after save).
+        context.SetDefaultTimeout(30_000);
+        Assertions.SetDefaultExpectTimeout(15_000);
         return await context.NewPageAsync();
     }
 

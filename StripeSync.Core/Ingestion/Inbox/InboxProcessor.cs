@@ -37,6 +37,12 @@ public sealed class InboxProcessor(
         Catalog? catalog = null;
         foreach (var stored in batch)
         {
+            // A failure earlier in the batch clears the change tracker; track this event again so "processed" is saved.
+            if (db.Entry(stored).State == EntityState.Detached)
+            {
+                db.Inbox.Attach(stored);
+            }
+
             var parsed = StripeEvents.Parse(stored.Json, livemode);
             var version = stored.Created * 1000;
             StripeRecord? current = null;
