@@ -80,27 +80,32 @@ public sealed class StripeAccountClient
         return (await RawGetAsync(query, ct))["data"] is Newtonsoft.Json.Linq.JArray { Count: > 0 };
     }
 
-    /// <summary>A GET whose JSON we read ourselves; Stripe's errors become <see cref="StripeCallException"/> as elsewhere.</summary>
-    private async Task<Newtonsoft.Json.Linq.JObject> RawGetAsync(string pathAndQuery, CancellationToken ct)
+    /// <summary>A GET whose JSON we read ourselves.</summary>
+    private async Task<Newtonsoft.Json.Linq.JObject> RawGetAsync(string pathAndQuery, CancellationToken ct) =>
+        Newtonsoft.Json.Linq.JObject.Parse((await RawAsync(HttpMethod.Get, pathAndQuery, null, ct)).Content);
+
+    /// <summary>A request outside Stripe.net's typed services; Stripe's errors become <see cref="StripeCallException"/> as elsewhere.</summary>
+    private async Task<StripeResponse> RawAsync(HttpMethod method, string pathAndQuery, string? content, CancellationToken ct)
     {
         StripeResponse response;
         try
         {
-            response = await client.RawRequestAsync(HttpMethod.Get, pathAndQuery, null, null, ct);
+            response = await client.RawRequestAsync(method, pathAndQuery, content, null, ct);
         }
         catch (StripeException e)
         {
             throw new StripeCallException((int)e.HttpStatusCode, e.StripeError?.Type, e.StripeError?.Code, e.StripeError?.Message ?? e.Message, e);
         }
 
-        if ((int)response.StatusCode >= 300)
+        var status = (int)response.StatusCode;
+        if (status >= 300)
         {
             var error = StripeErrorOf(response.Content);
-            throw new StripeCallException((int)response.StatusCode, error?.Type, error?.Code, error?.Message ?? $"Stripe answered {(int)response.StatusCode}.",
+            throw new StripeCallException(status, error?.Type, error?.Code, error?.Message ?? $"Stripe answered {status}.",
                 new InvalidOperationException(response.Content));
         }
 
-        return Newtonsoft.Json.Linq.JObject.Parse(response.Content);
+        return response;
     }
 
     /// <summary>The current state of one object (invoice lines complete), or null if Stripe no longer has it.</summary>
@@ -229,28 +234,19 @@ public sealed class StripeAccountClient
     /// </summary>
     public async Task<StripeCallException?> ProbeAsync(string path, bool write, CancellationToken ct)
     {
-        StripeResponse response;
         try
         {
-            response = write
-                ? await client.RawRequestAsync(HttpMethod.Post, path, "", null, ct)
-                : await client.RawRequestAsync(HttpMethod.Get, path + "?limit=1", null, null, ct);
+            _ = write ? await RawAsync(HttpMethod.Post, path, "", ct) : await RawAsync(HttpMethod.Get, path + "?limit=1", null, ct);
+            return null;
         }
-        catch (StripeException e)
-        {
-            return e.HttpStatusCode == System.Net.HttpStatusCode.BadRequest && write ? null
-                : new StripeCallException((int)e.HttpStatusCode, e.StripeError?.Type, e.StripeError?.Code, e.StripeError?.Message ?? e.Message, e);
-        }
-
-        var status = (int)response.StatusCode;
-        if (status < 300 || (write && status == 400))
+        catch (StripeCallException e) when (write && e.Status == 400)
         {
             return null;
         }
-
-        var error = StripeErrorOf(response.Content);
-        return new StripeCallException(status, error?.Type, error?.Code, error?.Message ?? $"Stripe answered {status}.",
-            new InvalidOperationException(response.Content));
+        catch (StripeCallException e)
+        {
+            return e;
+        }
     }
 
     private static StripeError? StripeErrorOf(string? json)
