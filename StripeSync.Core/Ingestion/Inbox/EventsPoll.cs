@@ -62,7 +62,10 @@ public sealed class EventsPoll(Connections.Connections connections, Inbox inbox,
 
             // Only a complete walk moves the watermark: pages come newest first, so one that failed midway
             // would otherwise leave its older events behind the mark for good.
-            await connections.UpdateAsync(connectionId, c => c.LastEventCreated = Math.Max(c.LastEventCreated, newest), ct);
+            if (newest > connection.LastEventCreated)
+            {
+                await connections.UpdateAsync(connectionId, c => c.LastEventCreated = Math.Max(c.LastEventCreated, newest), ct);
+            }
         }
         catch (StripeCallException e) when (e.KeyRevoked)
         {
