@@ -1,9 +1,13 @@
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using StripeSync.Core.Ingestion;
 using StripeSync.Core.Ingestion.Inbox;
 using StripeSync.Core.Persistence;
 using StripeSync.Core.StripeApi;
+using StripeSync.Simulator;
 using StripeSync.Tests.Support;
 using CoreConnections = StripeSync.Core.Connections.Connections;
 
@@ -40,6 +44,71 @@ public sealed class InboxProcessorTests
         Assert.NotNull(events["evt_tie"].Error);
         Assert.NotNull(events["evt_other"].ProcessedAt);
         Assert.Equal(0, events["evt_other"].Attempts);
+    }
+
+    [Fact]
+    public async Task A_late_event_whose_object_is_already_newer_still_moves_its_persons_last_activity()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 20, 12, 0, 0, TimeSpan.Zero));
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 5, Seed = 12, Clock = clock });
+        await using var app = AppHost.Start(extra: new Dictionary<string, string?> { ["Stripe:ApiBase"] = sim.BaseUrl.ToString() });
+        var connection = await app.Services.GetRequiredService<CoreConnections>().AddAsync("rk_live_sim_full", default);
+        var inbox = app.Services.GetRequiredService<Inbox>();
+        var processor = app.Services.GetRequiredService<InboxProcessor>();
+
+        var price = sim.Account.All<Stripe.Price>(livemode: true)
+            .First(p => p.Recurring is { Interval: "month", IntervalCount: 1, UsageType: "licensed" } && p.BillingScheme == "per_unit");
+        var customer = sim.Control.NewCustomer(true, "late.fact@example.com", "Late Fact", price.Id);
+        var signedUp = clock.GetUtcNow().ToUnixTimeSeconds();
+        clock.Advance(TimeSpan.FromMinutes(10));
+        sim.Control.Upgrade(sim.Account.All<Stripe.Subscription>(livemode: true).Single(s => s.CustomerId == customer).Id);
+        var events = await EventsOfAsync(sim, customer);
+        var upgrade = events.Last(e => e["type"]!.GetValue<string>() == "customer.subscription.updated");
+
+        // A later event of the same subscription that shows nothing new: its newer state is stored first, so the
+        // upgrade's own state is skipped when it arrives; only its fact (the plan change) is news.
+        var later = upgrade.DeepClone().AsObject();
+        later["id"] = "evt_later_nothing_new";
+        later["created"] = upgrade["created"]!.GetValue<long>() + 600;
+        later["data"]!.AsObject().Remove("previous_attributes");
+        await DrainAsync(app, inbox, processor, connection.Id, [.. events.Where(e => e["created"]!.GetValue<long>() == signedUp), later]);
+        await DrainAsync(app, inbox, processor, connection.Id, [upgrade]);
+
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        var person = await db.People.AsNoTracking().SingleAsync(p => p.Email == "late.fact@example.com");
+        var upgraded = await db.MetricEvents.AsNoTracking().SingleAsync(m => m.PersonId == person.Id && m.Metric == "Subscription Upgraded");
+        Assert.Equal(upgrade["created"]!.GetValue<long>() * 1000, upgraded.Time);
+        Assert.Equal(upgraded.Time, person.LastActivity);
+    }
+
+    private static async Task<List<JsonObject>> EventsOfAsync(SimulatorServer sim, string customer)
+    {
+        using var http = new HttpClient { BaseAddress = sim.BaseUrl };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "rk_live_sim_full");
+        var page = JsonNode.Parse(await http.GetStringAsync("v1/events?limit=100"))!;
+        return [.. page["data"]!.AsArray().Select(e => e!.AsObject())
+            .Where(e => e["data"]!["object"]!["customer"]?.GetValue<string>() == customer || e["data"]!["object"]!["id"]!.GetValue<string>() == customer)
+            .OrderBy(e => e["created"]!.GetValue<long>())];
+    }
+
+    private static async Task DrainAsync(AppHost app, Inbox inbox, InboxProcessor processor, Guid connectionId, IEnumerable<JsonObject> events)
+    {
+        await inbox.AcceptAsync(connectionId, [.. events.Select(e => StripeEvents.Parse(e.ToJsonString(), livemode: true)!)], EventSource.Poll, default);
+        await processor.DrainAsync(connectionId, default);
+        // Derivation runs as a background job, queued by the drain.
+        var factory = app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            await using var db = await factory.CreateDbContextAsync();
+            if (!await db.DirtyCustomers.AnyAsync(d => d.ConnectionId == connectionId))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "derivation did not finish");
+            await Task.Delay(100);
+        }
     }
 
     private static EventRecord Parse(string id, string customer, long created) =>

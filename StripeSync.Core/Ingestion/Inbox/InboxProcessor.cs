@@ -81,7 +81,11 @@ public sealed class InboxProcessor(
                     }
 
                     catalog ??= await StoredState.CatalogAsync(db, connectionId, ct);
-                    await MetricEventStore.AddAsync(db, connection, null, EventOnlyFacts(parsed, record, catalog), ct);
+                    var facts = EventOnlyFacts(parsed, record, catalog);
+                    await MetricEventStore.AddAsync(db, connection, null, facts, ct);
+                    // A late event's state is skipped (a newer one is stored), so nothing else marks its customer, but
+                    // its fact still changes the person (last activity): derive it again.
+                    await StateStore.MarkDirtyAsync(db, connectionId, [.. facts.Select(f => f.CustomerId).Where(c => c.Length > 0)], now, ct);
                 }
 
                 stored.ProcessedAt = now;
