@@ -35,13 +35,18 @@ public static class DatabaseSetup
         return services;
     }
 
-    /// <summary>Brings the database to the latest migration; creates it (and for SQLite its folder) if missing.</summary>
-    public static async Task MigrateAsync(IDbContextFactory<AppDbContext> factory, CancellationToken ct)
+    /// <summary>
+    /// Brings the database to the latest migration; creates it (and for SQLite its folder) if missing. Then runs
+    /// <paramref name="alone"/> (the first admin, the roles) still holding the lock, so processes starting together
+    /// don't both create them.
+    /// </summary>
+    public static async Task MigrateAsync(IDbContextFactory<AppDbContext> factory, CancellationToken ct, Func<CancellationToken, Task>? alone = null)
     {
+        alone ??= _ => Task.CompletedTask;
         await using var db = await factory.CreateDbContextAsync(ct);
         if (db.Database.IsNpgsql())
         {
-            // Web and worker processes start together and each migrates: one at a time, the others then find nothing to do.
+            // Web and worker processes start together and each migrates and bootstraps: one at a time, the others then find nothing to do.
             var creator = db.GetService<Microsoft.EntityFrameworkCore.Storage.IRelationalDatabaseCreator>();
             if (!await creator.ExistsAsync(ct))
             {
@@ -60,6 +65,7 @@ public static class DatabaseSetup
             try
             {
                 await db.Database.MigrateAsync(ct);
+                await alone(ct);
             }
             finally
             {
@@ -76,6 +82,8 @@ public static class DatabaseSetup
             // page's transaction costs one append instead of a journal rewrite.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
+
+        await alone(ct);
     }
 
     internal static void Configure(DbContextOptionsBuilder builder, DatabaseProvider provider, string connectionString)
