@@ -8,13 +8,6 @@ using StripeSync.Core.StripeApi;
 
 namespace StripeSync.Bench;
 
-public sealed record ImportResult(int Objects, TimeSpan Elapsed, long PeakMegabytes)
-{
-    public double ObjectsPerSecond => Objects / Elapsed.TotalSeconds;
-
-    public override string ToString() => $"{Objects:N0} objects in {Elapsed.TotalSeconds:N1} s = {ObjectsPerSecond:N0}/s, peak {PeakMegabytes:N0} MB";
-}
-
 /// <summary>
 /// Runs the sync's jobs in-process on a few concurrent workers, so the benchmark measures StripeSync's own
 /// work; derivation is serialised as Hangfire's DisableConcurrentExecution does in the app.

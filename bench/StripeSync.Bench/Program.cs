@@ -1,113 +1,35 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using StripeSync.Bench;
-using StripeSync.Core;
-using StripeSync.Core.Connections;
-using StripeSync.Core.Ingestion;
-using StripeSync.Core.Persistence;
-using StripeSync.Core.StripeApi;
-using StripeSync.Simulator;
 
-// Import cost (issue 7, scenario 1): the simulator with no latency and no rate limit, StripeSync's Core importing
-// it end to end (pages, checkpoints, derivation of people and metric events) on SQLite, at several scales.
-//   dotnet run -c Release --project bench/StripeSync.Bench -- --customers 500,2000 --runs 3
-var scales = Arg("--customers", "500,2000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
-var runs = int.Parse(Arg("--runs", "3"), CultureInfo.InvariantCulture);
-var output = Arg("--output", "BENCHMARKS.md");
-
-var rows = new List<string>();
-var medians = new List<(double Rate, long Peak)>();
-foreach (var customers in scales)
+// The benchmark suite (issue 7): every scenario renders its own section of BENCHMARKS.md; this file only picks
+// which to run and hands their sections to the report, which keeps the sections of scenarios not run.
+//   dotnet run -c Release --project bench/StripeSync.Bench -- --scenarios all [--quick] [--postgres "Host=…"]
+var options = BenchOptions.Parse(args);
+var scenarios = new (int Number, string Name, Func<BenchOptions, Task<string>> RunAsync)[]
 {
-    var results = new List<ImportResult>();
-    for (var run = 0; run < runs; run++)
-    {
-        results.Add(await ImportAsync(customers, seed: 1));
-        Console.WriteLine($"{customers} customers, run {run + 1}: {results[^1]}");
-    }
+    (1, "import", ImportScenario.RunAsync),
+};
 
-    var rates = results.Select(r => r.ObjectsPerSecond).Order().ToList();
-    var seconds = results.Select(r => r.Elapsed.TotalSeconds).Order().ToList();
-    medians.Add((Median(rates), results.Max(r => r.PeakMegabytes)));
-    rows.Add($"| {customers:N0} | {results[0].Objects:N0} | {Median(seconds):N1} s ({seconds[0]:N1}–{seconds[^1]:N1}) | {Median(rates):N0} ({rates[0]:N0}–{rates[^1]:N0}) | {results.Max(r => r.PeakMegabytes):N0} MB |");
+var chosen = options.Scenarios.Contains("all")
+    ? scenarios
+    : scenarios.Where(s => options.Scenarios.Contains(s.Name)).ToArray();
+var unknown = options.Scenarios.Except(scenarios.Select(s => s.Name).Append("all")).ToList();
+if (unknown.Count > 0)
+{
+    Console.Error.WriteLine($"Unknown scenario(s): {string.Join(", ", unknown)}. Known: all, {string.Join(", ", scenarios.Select(s => s.Name))}.");
+    return 2;
 }
 
-var report = new StringBuilder()
-    .AppendLine("# Benchmarks")
-    .AppendLine()
-    .AppendLine(CultureInfo.InvariantCulture, $"Written by `dotnet run -c Release --project bench/StripeSync.Bench -- --customers {string.Join(',', scales)} --runs {runs}` on {DateTime.UtcNow:yyyy-MM-dd}.")
-    .AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024 * 1024.0):N0} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; shared and noisy, so read ratios, not absolutes.")
-    .AppendLine()
-    .AppendLine("## 1. Import cost (SQLite, simulator without latency or limits)")
-    .AppendLine()
-    .AppendLine("Each run: a fresh simulated account (seed 1, live mode), a fresh SQLite database, the full import (every object type, pages of 100, a checkpoint per page) and the derivation of every person, field and metric event. Jobs run in-process on 4 concurrent workers (the Hangfire worker count of a 2-core machine), so this measures StripeSync's own cost. Peak memory is the process's peak working set, simulator included.")
-    .AppendLine()
-    .AppendLine("| customers | Stripe objects | elapsed, median (min–max) | objects/s, median (min–max) | peak memory |")
-    .AppendLine("| --- | --- | --- | --- | --- |");
-foreach (var row in rows)
+var sections = new Dictionary<int, string>();
+foreach (var scenario in chosen)
 {
-    report.AppendLine(row);
+    Console.WriteLine($"== scenario {scenario.Number}: {scenario.Name}");
+    var started = DateTime.UtcNow;
+    sections[scenario.Number] = await scenario.RunAsync(options);
+    Console.WriteLine($"== scenario {scenario.Number} took {(DateTime.UtcNow - started).TotalMinutes:N1} min");
+
+    // Written after each scenario, so a long run that dies later still leaves what it measured.
+    await Report.WriteAsync(options.Output, sections);
 }
 
-var met = medians.All(m => m.Rate >= 20_000 && m.Peak < 500);
-report.AppendLine()
-    .AppendLine(CultureInfo.InvariantCulture,
-        $"Goal (issue 7): at least 20,000 objects/s and under 500 MB, growing linearly — {(met ? "met" : "not met")}: " +
-        $"{string.Join(", ", medians.Select((m, i) => $"{scales[i]:N0} customers {m.Rate:N0}/s, {m.Peak:N0} MB"))}.");
-await File.WriteAllTextAsync(output, report.ToString());
-Console.WriteLine($"Wrote {output}");
-
-static double Median(IReadOnlyList<double> sorted) => sorted[sorted.Count / 2];
-
-string Arg(string name, string fallback)
-{
-    var at = Array.IndexOf(args, name);
-    return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
-}
-
-static async Task<ImportResult> ImportAsync(int customers, int seed)
-{
-    await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = customers, Seed = seed });
-    var folder = Directory.CreateTempSubdirectory("stripesync-bench-");
-    using var jobs = new InlineJobs();
-    var services = new ServiceCollection()
-        .AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
-        .AddSingleton(TimeProvider.System)
-        .AddSingleton<ISyncJobs>(jobs)
-        .AddStripeSyncDatabase(new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(folder.FullName, "bench.db")}" })
-        .AddStripeSyncCore();
-    services.AddDataProtection();
-    services.AddOptions<StripeOptions>().Configure(o =>
-    {
-        o.ApiBase = sim.BaseUrl;
-        o.LiveRequestsPerSecond = 10_000;
-        o.EndpointRequestsPerSecond = 10_000;
-    });
-    services.AddOptions<SyncOptions>();
-    await using var provider = services.BuildServiceProvider();
-    jobs.Provider = provider;
-    await DatabaseSetup.MigrateAsync(provider.GetRequiredService<IDbContextFactory<AppDbContext>>(), default);
-
-    var connection = await provider.GetRequiredService<Connections>().AddAsync("rk_live_sim_full", default);
-    var startedAt = DateTime.UtcNow;
-    var started = Stopwatch.StartNew();
-    await provider.GetRequiredService<SyncControl>().StartAsync(connection.Id, SyncChoice.Import, default);
-    await jobs.DrainAsync();
-    started.Stop();
-    Console.WriteLine($"  fetch {(jobs.FirstDerive!.Value - startedAt).TotalSeconds:N1} s, derive {(DateTime.UtcNow - jobs.FirstDerive.Value).TotalSeconds:N1} s");
-
-    await using var db = await provider.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
-    var objects = await db.StripeObjects.CountAsync();
-    var people = await db.People.CountAsync();
-    if (people == 0 || await db.DirtyCustomers.AnyAsync())
-    {
-        throw new InvalidOperationException("The import did not finish: no people, or customers left to derive.");
-    }
-
-    folder.Delete(recursive: true);
-    return new ImportResult(objects, started.Elapsed, Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024));
-}
+Console.WriteLine($"Wrote {options.Output}");
+return 0;
