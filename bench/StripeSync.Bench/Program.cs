@@ -7,6 +7,7 @@ var options = BenchOptions.Parse(args);
 var scenarios = new (int Number, string Name, Func<BenchOptions, Task<string>> RunAsync)[]
 {
     (1, "import", ImportScenario.RunAsync),
+    (2, "limits", LimitsScenario.RunAsync),
 };
 
 var chosen = options.Scenarios.Contains("all")
