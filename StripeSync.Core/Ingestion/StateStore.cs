@@ -29,6 +29,7 @@ public static class StateStore
         var existing = await db.StripeObjects.Where(o => o.ConnectionId == connectionId && ids.Contains(o.StripeId)).ToDictionaryAsync(o => o.StripeId, ct);
         var changed = new List<(StripeRecord, StripeRecord?)>();
         var customers = new HashSet<string>(StringComparer.Ordinal);
+        var parents = new HashSet<string>(StringComparer.Ordinal);
         foreach (var record in records)
         {
             if (existing.TryGetValue(record.Id, out var stored))
@@ -69,16 +70,18 @@ public static class StateStore
             }
             else if (stored.ParentId is { } parent)
             {
-                // A refund or invoice payment belongs to the customer of its charge or invoice, if we know it yet
-                // (during a backfill we may not; the full derivation after the backfill covers that).
-                var owner = existing.TryGetValue(parent, out var p) ? p.CustomerId
-                    : await db.StripeObjects.Where(o => o.ConnectionId == connectionId && o.StripeId == parent).Select(o => o.CustomerId).SingleOrDefaultAsync(ct);
-                if (owner is not null)
-                {
-                    customers.Add(owner);
-                }
+                parents.Add(parent);
             }
         }
+
+        // A refund or invoice payment belongs to the customer of its charge or invoice, if we know it yet (during a
+        // backfill we may not; the full derivation after the backfill covers that). One query for the page's parents.
+        var unknown = parents.Where(p => !existing.ContainsKey(p)).ToList();
+        var owners = unknown.Count == 0 ? []
+            : await db.StripeObjects.Where(o => o.ConnectionId == connectionId && unknown.Contains(o.StripeId) && o.CustomerId != null)
+                .Select(o => o.CustomerId!).ToListAsync(ct);
+        customers.UnionWith(owners);
+        customers.UnionWith(parents.Select(p => existing.TryGetValue(p, out var o) ? o.CustomerId : null).OfType<string>());
 
         await MarkDirtyAsync(db, connectionId, customers, now, ct);
         return changed;
@@ -91,11 +94,21 @@ public static class StateStore
     /// </summary>
     public static async Task MarkDirtyAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<string> customerIds, long now, CancellationToken ct)
     {
-        foreach (var id in customerIds.Distinct(StringComparer.Ordinal))
+        // One statement per 200 customers, not one per customer: a page of charges marks up to 100.
+        foreach (var chunk in customerIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Chunk(200))
         {
-            await db.Database.ExecuteSqlAsync(
-                $"INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\", \"Stamp\") VALUES ({connectionId}, {id}, {now}, {Guid.NewGuid()}) ON CONFLICT (\"ConnectionId\", \"CustomerId\") DO UPDATE SET \"Stamp\" = excluded.\"Stamp\"",
-                ct);
+            var values = string.Join(", ", chunk.Select((_, i) => $"({{0}}, {{{(2 * i) + 2}}}, {{1}}, {{{(2 * i) + 3}}})"));
+            var parameters = new List<object> { connectionId, now };
+            foreach (var id in chunk)
+            {
+                parameters.Add(id);
+                parameters.Add(Guid.NewGuid());
+            }
+
+            // Only placeholders are spliced in; every value is a parameter.
+            var sql = "INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\", \"Stamp\") VALUES " + values
+                + " ON CONFLICT (\"ConnectionId\", \"CustomerId\") DO UPDATE SET \"Stamp\" = excluded.\"Stamp\"";
+            await db.Database.ExecuteSqlRawAsync(sql, parameters, ct);
         }
     }
 
