@@ -262,8 +262,8 @@ public sealed class StripeFaultTests(StripeFaultTests.CleanTwin clean, ITestOutp
             $"and {answers.Count} pages and API answers ({answers.Values.Sum(a => a.Length):N0} characters)" +
             (files.Any(f => f.Name.Contains("-wal", StringComparison.Ordinal)) ? "" : "; no -wal file was on disk at either moment"),
             $"found: {(found.Count == 0 ? "none" : string.Join(", ", found))} (control: a customer's email was found in {string.Join(", ", control)})",
-            "the Stripe key and webhook secret are stored encrypted with ASP.NET Data Protection, whose key ring lives in the same database: " +
-            "a copy of the database alone is enough to decrypt them (see the issue's note on keys at rest)");
+            "the Stripe key and webhook secret are stored encrypted with ASP.NET Data Protection, whose key ring lives in the same database, itself unencrypted (the app logs \"No XML encryptor configured\"): " +
+            "a copy of the database alone is enough to decrypt them");
         output.WriteLine(string.Join("\n", files.Select(f => $"{f.Name} {f.Bytes.Length}")));
 
         Assert.True(sim.Webhooks.Delivered > 0, "webhooks must have been delivered with the secret");
