@@ -21,12 +21,14 @@ scripts/test.sh --filter "Category=Reliability" "$@" || status=$?
   killed, Hangfire.PostgreSql keeps the dead worker's `DisableConcurrentExecution` lock for 10 minutes and its fetched
   job invisible for 30, so draining stalls: events wait in the durable inbox (nothing is lost) but the run cannot settle
   in CI time. Plan: shorter storage timeouts with a lease the job renews, or the app's own lease row per connection.
-- **Stripe faults end to end** (20% 500s, dropped connections, 429 storms, a key revoked mid-import with the request
-  count, the simulator down for minutes): covered in-process by `Sync/LiveSyncTests` and `StripeApi` tests, not yet
-  against the real app process.
-- **Secrets after a full run** (database scan), **hostile input in every UI form**, and **one browser journey through
-  every page with disconnect and purge**: parts exist (`Connections/ConnectApiTests` scans logs, HTML and API answers for
-  the Stripe key; browser tests walk the wizard, metrics and segments separately); the single end-to-end run does not.
+- **Stripe unreachable is invisible on Sync health**: while the app cannot reach Stripe, `/api/v1/status` and the
+  Sync health page keep saying "synced" with no error; only the traffic counters (network errors) move. Nothing is lost
+  (the events poll catches up when Stripe is back), but nobody is told. Plan: the events poll records its failure as
+  the connection's last error and a lagging state once it has failed for a few minutes.
+- **A revoked key can be replaced only in the browser** (Settings → Connections): there is no API for it, so
+  `StripeFaultTests` shows the sync stopping and staying stopped after the key is restored, not its resumption.
+- **Hostile input in every UI form** and **one browser journey through every page with disconnect and purge**: parts
+  exist (browser tests walk the wizard, metrics and segments separately); the single end-to-end run does not.
 GAPS
 } > RELIABILITY.md
 echo "RELIABILITY.md written"

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 
 namespace StripeSync.Core.StripeApi;
@@ -22,12 +23,22 @@ internal sealed partial class StripeTrafficHandler(StripeTraffic traffic, Stripe
         for (var attempt = 0; ; attempt++)
         {
             await traffic.AcquireAsync(endpoint, cancellationToken);
+            if (traffic.KeyRevoked)
+            {
+                // Asked again after the wait: requests queued for the rate budget (or backing off) when another
+                // one met the 401 would otherwise still go out, one more 401 each.
+                return Revoked(request);
+            }
+
             HttpResponseMessage? response = null;
             try
             {
                 response = await base.SendAsync(request, cancellationToken);
             }
-            catch (HttpRequestException) when (attempt < options.MaxRetries && !cancellationToken.IsCancellationRequested)
+            // A connection reset right after it was accepted can surface as a bare SocketException (SocketsHttpHandler
+            // reads the remote end point of a socket that is already gone), not wrapped in HttpRequestException.
+            catch (Exception e) when (e is HttpRequestException or SocketException or IOException
+                && attempt < options.MaxRetries && !cancellationToken.IsCancellationRequested)
             {
                 traffic.CountNetworkError();
             }

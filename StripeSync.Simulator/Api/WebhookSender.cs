@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
@@ -177,7 +178,9 @@ public sealed class WebhookSender : IAsyncDisposable
                         return;
                     }
                 }
-                catch (HttpRequestException)
+                // A receiver that resets the connection as soon as it is accepted surfaces as a bare SocketException
+                // (not wrapped in HttpRequestException); left uncaught it ended the delivery loop for good.
+                catch (Exception e) when (e is HttpRequestException or SocketException or IOException)
                 {
                 }
                 catch (TaskCanceledException) when (!stop.IsCancellationRequested)

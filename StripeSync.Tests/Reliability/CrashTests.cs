@@ -1,7 +1,4 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using StripeSync.Core.Persistence;
 using StripeSync.Simulator;
 using StripeSync.Tests.Support;
@@ -121,22 +118,13 @@ public sealed class CrashTests(ITestOutputHelper output)
             await SyncWait.UntilAsync(victimApi, "synced", TimeSpan.FromMinutes(4));
 
             // Webhooks sent while the victim was down are caught up by the Events API poll (every minute).
-            var deadline = DateTime.UtcNow.AddMinutes(2.5);
-            string expected, actual;
-            do
-            {
-                await Task.Delay(2_000);
-                expected = await FingerprintAsync(twinApi);
-                actual = await FingerprintAsync(victimApi);
-            }
-            while (expected != actual && DateTime.UtcNow < deadline);
+            var (expected, actual) = await Fingerprint.UntilEqualAsync(twinApi, victimApi, TimeSpan.FromMinutes(2.5));
 
             output.WriteLine($"{processes.Sum(p => p.Kills)} kills, {changes} Stripe changes, fingerprint {expected.Length} chars");
             var folder = Path.Combine(AppProcess.RepositoryRoot, "artifacts", "reliability");
             await File.WriteAllTextAsync(Path.Combine(folder, $"crash-{provider}-uninterrupted.txt"), expected);
             await File.WriteAllTextAsync(Path.Combine(folder, $"crash-{provider}-killed.txt"), actual);
-            var differing = expected.Split('\n').Zip(actual.Split('\n')).Count(l => l.First != l.Second)
-                + Math.Abs(expected.Split('\n').Length - actual.Split('\n').Length);
+            var differing = Fingerprint.DifferingLines(expected, actual);
             var people = await SyncWait.AllPeopleAsync(victimApi);
             ReliabilityReport.Write($"Crash: SIGKILL during import and webhook storms, {provider}" + (workers > 0 ? $", web + {workers} worker processes" : ", one process"),
                 $"{processes.Sum(p => p.Kills)} SIGKILLs at random moments (2 during the import, 3 during storms of Stripe activity), {processes.Sum(p => p.Kills)} restarts on the same database",
@@ -156,32 +144,5 @@ public sealed class CrashTests(ITestOutputHelper output)
                 await p.DisposeAsync();
             }
         }
-    }
-
-    /// <summary>Everything a user sees that must not differ: every person's fields, each metric's events, MRR.</summary>
-    private static async Task<string> FingerprintAsync(HttpClient api)
-    {
-        var people = (await SyncWait.AllPeopleAsync(api))
-            .Select(p =>
-            {
-                var fields = JsonNode.Parse(p.GetProperty("fields").GetRawText())!.AsObject();
-                fields.Remove("stripe_last_sync_at");
-                return $"{p.GetProperty("email")}|{p.GetProperty("identified")}|{string.Join(",", p.GetProperty("stripeCustomerIds").EnumerateArray().Select(i => i.GetString()).Order(StringComparer.Ordinal))}|{fields.ToJsonString()}";
-            })
-            .Order(StringComparer.Ordinal);
-        var metrics = new List<string>();
-        foreach (var metric in (await api.GetFromJsonAsync<JsonElement>("/api/v1/metrics")).EnumerateArray())
-        {
-            var name = metric.GetProperty("name").GetString()!;
-            var events = await api.GetFromJsonAsync<JsonElement>($"/api/v1/metrics/{Uri.EscapeDataString(name)}/events?pageSize=500");
-            var facts = events.GetProperty("items").EnumerateArray()
-                .Select(e => $"{e.GetProperty("time")} {e.GetProperty("amount")} {e.GetProperty("currency")} {e.GetProperty("sourceId")} {e.GetProperty("properties").GetRawText()}")
-                .Order(StringComparer.Ordinal);
-            metrics.Add($"{name}={events.GetProperty("total").GetInt32()}: {string.Join(" | ", facts)}");
-        }
-
-        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-        var mrr = await api.GetStringAsync($"/api/v1/revenue/mrr?from={today}&to={today}");
-        return string.Join("\n", people) + "\n" + string.Join("\n", metrics) + "\n" + mrr;
     }
 }

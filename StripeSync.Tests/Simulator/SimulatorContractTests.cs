@@ -8,6 +8,7 @@ using Stripe;
 using Stripe.Checkout;
 using StripeSync.Simulator;
 using StripeSync.Simulator.Data;
+using StripeSync.Tests.Support;
 
 namespace StripeSync.Tests.Simulator;
 
@@ -185,6 +186,29 @@ public sealed class SimulatorContractTests(SimulatorFixture fixture)
         {
             await endpoints.DeleteAsync(endpoint.Id);
         }
+    }
+
+    [Fact]
+    public async Task Webhook_delivery_goes_on_after_a_receiver_resets_every_connection()
+    {
+        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 5, Seed = 9, Now = SimulatorFixture.FixedNow });
+        server.Webhooks.RetryDelays = [TimeSpan.FromMilliseconds(10)];
+        // A receiver whose every connection is reset as soon as it is accepted (a load balancer with no backend).
+        await using var receiver = new NetworkPartition(AppProcess.FreePort());
+        receiver.Cut();
+        var endpoints = new WebhookEndpointService(SimulatorFixture.ClientFor(server, "rk_test_sim_full"));
+        await endpoints.CreateAsync(new WebhookEndpointCreateOptions { Url = receiver.Address + "hook", EnabledEvents = ["customer.created"] });
+
+        for (var i = 0; i < 5; i++)
+        {
+            server.Control.NewCustomer(livemode: false, $"reset{i}@example.com", "Reset Person");
+        }
+
+        await server.Webhooks.SettleAsync(TimeSpan.FromSeconds(30));
+
+        // Five events, each tried once and retried once: none left undelivered by a delivery loop that died.
+        Assert.Equal(10, server.Webhooks.FailedAttempts);
+        Assert.Equal(0, server.Webhooks.Delivered);
     }
 
     private static async Task<List<T>> ListAsync<T>(IAsyncEnumerable<T> items)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using StripeSync.Core.StripeApi;
 
 namespace StripeSync.Tests.StripeApi;
@@ -77,9 +78,43 @@ public sealed class StripeTrafficHandlerTests
     }
 
     [Fact]
+    public async Task A_call_waiting_for_the_rate_budget_when_the_key_is_revoked_is_not_sent()
+    {
+        // One token at a time (2/s): the second call waits in the queue while the first is at Stripe.
+        using var traffic = new StripeTraffic(2, 1000, TimeProvider.System);
+        var inner = new Gated();
+        using var handler = new StripeTrafficHandler(traffic, Fast, TimeProvider.System) { InnerHandler = inner };
+        using var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
+        using var firstRequest = new HttpRequestMessage(HttpMethod.Get, "https://api.stripe.com/v1/customers");
+        using var secondRequest = new HttpRequestMessage(HttpMethod.Get, "https://api.stripe.com/v1/invoices");
+
+        var first = invoker.SendAsync(firstRequest, CancellationToken.None);
+        await inner.Entered.Task;
+        var second = invoker.SendAsync(secondRequest, CancellationToken.None);
+        inner.Answer.SetResult(new HttpResponseMessage(HttpStatusCode.Unauthorized) { Content = new StringContent("{}") });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await first).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await second).StatusCode);
+        Assert.Equal(1, inner.Calls);
+    }
+
+    [Fact]
     public async Task Dropped_connections_are_retried()
     {
         var inner = new Scripted(HttpStatusCode.OK) { FailFirst = 2 };
+        using var traffic = new StripeTraffic(1000, 1000, TimeProvider.System);
+
+        var response = await Send(traffic, inner);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, traffic.Snapshot().NetworkErrors);
+    }
+
+    [Fact]
+    public async Task A_connection_reset_as_soon_as_it_is_accepted_is_retried_like_a_dropped_one()
+    {
+        // What SocketsHttpHandler throws, unwrapped, when the peer resets the connection it has just accepted.
+        var inner = new Scripted(HttpStatusCode.OK) { FailFirst = 2, Failure = () => new SocketException((int)SocketError.NotConnected) };
         using var traffic = new StripeTraffic(1000, 1000, TimeProvider.System);
 
         var response = await Send(traffic, inner);
@@ -96,18 +131,36 @@ public sealed class StripeTrafficHandlerTests
         return await invoker.SendAsync(request, CancellationToken.None);
     }
 
+    /// <summary>Holds every call until the test gives the answer.</summary>
+    private sealed class Gated : HttpMessageHandler
+    {
+        private int calls;
+
+        public int Calls => calls;
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<HttpResponseMessage> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref calls);
+            Entered.TrySetResult();
+            return await Answer.Task;
+        }
+    }
+
     /// <summary>Answers with the given statuses in turn (the last one repeats).</summary>
     private sealed class Scripted(params HttpStatusCode[] statuses) : HttpMessageHandler
     {
         public int Calls { get; private set; }
         public string? ShouldRetry { get; init; }
         public int FailFirst { get; set; }
+        public Func<Exception> Failure { get; init; } = () => new HttpRequestException("connection reset");
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             if (FailFirst-- > 0)
             {
-                throw new HttpRequestException("connection reset");
+                throw Failure();
             }
 
             var status = statuses[Math.Min(Calls, statuses.Length - 1)];

@@ -31,6 +31,9 @@ public sealed class AppProcess : IAsyncDisposable
 
     public Uri Address => new($"http://127.0.0.1:{Port}");
 
+    /// <summary>Everything the process wrote to stdout and stderr, across restarts.</summary>
+    public string LogPath => logPath;
+
     /// <summary>How many times this process was killed.</summary>
     public int Kills { get; private set; }
 
@@ -150,7 +153,7 @@ public sealed class AppProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
