@@ -72,7 +72,7 @@ public sealed partial class JourneyTests(BrowserFixture browser)
             $"every page of the navigation, read from the app's own menu ({string.Join(", ", nav.Select(n => n.Text))}), and the pages under them: "
                 + string.Join(", ", visited.Distinct()),
             $"{screenshots.Count} screenshots in artifacts/screenshots: {string.Join(", ", screenshots)}",
-            $"{checks} checks of what a page shows against the API (counts, emails, fields, activity, MRR per currency, drawn charts, CSV header and member ids, permission lines), "
+            $"{checks} checks of what a page shows against the API (counts, emails, fields, activity, today's USD MRR, drawn charts, CSV header and member ids, permission lines), "
                 + "then disconnect and purge through the confirmation dialog: 0 people left, People shows its not-connected state",
             $"uncaught script errors: {pageErrors.Count}; alert/confirm dialogs opened by the page: {dialogs}; console errors: {consoleErrors.Count}");
     }
