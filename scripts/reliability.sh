@@ -17,18 +17,18 @@ scripts/test.sh --filter "Category=Reliability" "$@" || status=$?
   cat <<'GAPS'
 ## Not covered yet, or known to fail
 
-- **PostgreSQL with two worker processes, SIGKILL**: the test exists (`CrashTests`) and is skipped. After a worker is
-  killed, Hangfire.PostgreSql keeps the dead worker's `DisableConcurrentExecution` lock for 10 minutes and its fetched
-  job invisible for 30, so draining stalls: events wait in the durable inbox (nothing is lost) but the run cannot settle
-  in CI time. Plan: shorter storage timeouts with a lease the job renews, or the app's own lease row per connection.
+- **PostgreSQL with two worker processes, SIGKILL**: the test exists (`CrashTests`) and is kept out of CI
+  (`KnownFailure`; `STRIPESYNC_RUN_KNOWN_FAILURES=1` runs it). Since decision 0009 (one-minute Hangfire leases, job runs
+  of at most 20 s) a killed worker no longer stalls the others and the run settles in about 3 minutes; it passed 3 of 4
+  runs, and one run ended with one subscription cancellation missing on the killed side. Cause not found yet.
 - **Stripe unreachable is invisible on Sync health**: while the app cannot reach Stripe, `/api/v1/status` and the
   Sync health page keep saying "synced" with no error; only the traffic counters (network errors) move. Nothing is lost
   (the events poll catches up when Stripe is back), but nobody is told. Plan: the events poll records its failure as
   the connection's last error and a lagging state once it has failed for a few minutes.
 - **A revoked key can be replaced only in the browser** (Settings → Connections): there is no API for it, so
   `StripeFaultTests` shows the sync stopping and staying stopped after the key is restored, not its resumption.
-- **Hostile input in every UI form** and **one browser journey through every page with disconnect and purge**: parts
-  exist (browser tests walk the wizard, metrics and segments separately); the single end-to-end run does not.
+- **Hostile input**: the API and the four forms with free input (connect key, segment editor, Settings users and API
+  keys) are covered; the sign-in and first-run forms and the segment editor's number/date/metric fields are not.
 GAPS
 } > RELIABILITY.md
 echo "RELIABILITY.md written"

@@ -14,6 +14,9 @@ public sealed record StripeKeyCheck(bool Valid, StripeKeyKind? Kind, ConnectionM
 
 public static class StripeKeys
 {
+    /// <summary>Stripe's keys are under 255 characters.</summary>
+    public const int MaxLength = 255;
+
     private const string WhereToCreate =
         "Create a restricted key in Stripe's dashboard under Developers → API keys → Create restricted key.";
 
@@ -26,7 +29,7 @@ public static class StripeKeys
             return StripeKeyCheck.Refused("Paste a Stripe API key. " + WhereToCreate);
         }
 
-        if (key.Length > 255)
+        if (key.Length > MaxLength)
         {
             return StripeKeyCheck.Refused("That is too long to be a Stripe API key (they are under 255 characters). " + WhereToCreate);
         }

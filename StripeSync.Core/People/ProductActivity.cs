@@ -32,6 +32,8 @@ public sealed record ProductEventResult(ProductEventOutcome Outcome, Guid? Perso
 public sealed class ProductActivity(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
 {
     public const int MaxProperties = 50;
+    public const int MaxPropertyName = 100;
+    public const int MaxPropertyValue = 1000;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task<ProductEventResult> RecordAsync(ConnectionMode mode, ProductEvent input, CancellationToken ct)
@@ -153,9 +155,15 @@ public sealed class ProductActivity(IDbContextFactory<AppDbContext> dbFactory, T
             return "Say whose activity this is: give \"email\" or \"stripeCustomerId\".";
         }
 
+        // NUL and other control characters are never meant, and PostgreSQL refuses NUL in a text column (a 500, not a 400).
+        if (new[] { input.Email, input.StripeCustomerId, input.Metric, input.Id }.Any(t => t is not null && t.Any(char.IsControl)))
+        {
+            return "\"email\", \"stripeCustomerId\", \"metric\" and \"id\" are text without control characters.";
+        }
+
         if (!string.IsNullOrWhiteSpace(input.Email) && email is null)
         {
-            return $"\"{input.Email}\" is not an email address.";
+            return $"\"{(input.Email.Length > 100 ? input.Email[..100] + "…" : input.Email)}\" is not an email address.";
         }
 
         if (email is { Length: > 320 } || input.StripeCustomerId is { Length: > 255 })
@@ -200,11 +208,19 @@ public sealed class ProductActivity(IDbContextFactory<AppDbContext> dbFactory, T
                 return $"Property \"{property.Name}\" is an object or list; properties are text, number or true/false values.";
             }
 
-            if (property.Value.ValueKind != JsonValueKind.Null)
+            if (property.Value.ValueKind == JsonValueKind.Null)
             {
-                // Stored as a flat object of strings, as Stripe-derived properties are (the feeds filter on them so).
-                properties[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+                continue;
             }
+
+            // Stored as a flat object of strings, as Stripe-derived properties are (the feeds filter on them so).
+            var value = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+            if (property.Name.Length is 0 or > MaxPropertyName || value.Length > MaxPropertyValue)
+            {
+                return $"A property has a name of 1 to {MaxPropertyName} characters and a value of at most {MaxPropertyValue}.";
+            }
+
+            properties[property.Name] = value;
         }
 
         return properties.Count > MaxProperties ? $"An event has at most {MaxProperties} properties." : null;

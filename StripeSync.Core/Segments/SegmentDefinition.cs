@@ -52,6 +52,9 @@ public sealed class SegmentDefinition
 
     public const int MaxConditions = 50;
 
+    /// <summary>The longest text a condition compares with.</summary>
+    public const int MaxValueLength = 500;
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -182,7 +185,7 @@ public sealed class SegmentDefinition
             FieldKind.Number or FieldKind.Money => TryNumber(c.Value, out _),
             FieldKind.Bool => TryBool(c.Value, out _),
             FieldKind.Time => TryDate(c.Value, out _),
-            _ => c.Value.Length <= 500,
+            _ => c.Value.Length <= MaxValueLength,
         };
         if (!valid)
         {
@@ -192,7 +195,7 @@ public sealed class SegmentDefinition
                 FieldKind.Money => $"{where}: {field.Label} is compared with an amount in minor units (cents: 100000 is 1,000.00), and \"{c.Value}\" is not one.",
                 FieldKind.Bool => $"{where}: {field.Label} is true or false, not \"{c.Value}\".",
                 FieldKind.Time => $"{where}: {field.Label} is compared with a date as yyyy-MM-dd (UTC), and \"{c.Value}\" is not one.",
-                _ => $"{where}: a value has at most 500 characters.",
+                _ => $"{where}: a value has at most {MaxValueLength} characters.",
             });
         }
     }

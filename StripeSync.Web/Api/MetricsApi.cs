@@ -68,6 +68,12 @@ public static class MetricsApi
                     statusCode: StatusCodes.Status400BadRequest);
             }
 
+            if (filters.Any(f => f.Value.Length > Core.People.ProductActivity.MaxPropertyValue))
+            {
+                return TypedResults.Problem($"A property filter's value has at most {Core.People.ProductActivity.MaxPropertyValue} characters.",
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
+
             DateOnly? day = null;
             if (!string.IsNullOrEmpty(date))
             {

@@ -5,6 +5,9 @@ namespace StripeSync.Web.Api;
 
 public static class PeopleApi
 {
+    /// <summary>The longest email there can be; no search needs more.</summary>
+    private const int MaxSearch = 320;
+
     public static void MapPeopleApi(this RouteGroupBuilder api)
     {
         var people = api.MapGroup("/people").WithTags("People");
@@ -15,6 +18,12 @@ public static class PeopleApi
             if (!Paging.TryRead(page, pageSize, out var paging, out var error))
             {
                 return Paging.Bad(error);
+            }
+
+            if (new[] { email, stripeCustomerId, q }.Any(t => t?.Length > MaxSearch))
+            {
+                return TypedResults.Problem($"email, stripeCustomerId and q have at most {MaxSearch} characters.",
+                    statusCode: StatusCodes.Status400BadRequest, title: "Search too long");
             }
 
             if (await ApiMode.ResolveAsync(mode, connections, ct) is not { } resolved)

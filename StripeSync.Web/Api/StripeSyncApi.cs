@@ -17,9 +17,18 @@ public static class StripeSyncApi
         api.MapReconciliationApi();
         api.MapSegmentsApi();
         api.MapEventsApi();
-        api.MapFallback("{**path}", () => TypedResults.Problem(
-                "There is no such API endpoint; the OpenAPI document at /openapi/v1.json lists them all.",
-                statusCode: StatusCodes.Status404NotFound, title: "Not found"))
+        // Routing does not match an endpoint that binds a JSON body to a request without one; such requests land here too.
+        api.MapFallback("{**path}", (HttpRequest request) => (request.Method is "POST" or "PUT" or "PATCH", request.ContentType) switch
+            {
+                (true, not null) when !request.HasJsonContentType() => TypedResults.Problem(
+                    "Send the body as JSON with Content-Type: application/json. The OpenAPI document at /openapi/v1.json lists every endpoint and its input.",
+                    statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Not JSON"),
+                (true, null) => TypedResults.Problem(
+                    "There is no such API endpoint, or it takes a JSON body and none was sent; the OpenAPI document at /openapi/v1.json lists them all.",
+                    statusCode: StatusCodes.Status404NotFound, title: "Not found"),
+                _ => TypedResults.Problem("There is no such API endpoint; the OpenAPI document at /openapi/v1.json lists them all.",
+                    statusCode: StatusCodes.Status404NotFound, title: "Not found"),
+            })
             .ExcludeFromDescription();
         app.MapSegmentsExport();
     }

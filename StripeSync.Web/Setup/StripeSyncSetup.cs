@@ -58,6 +58,9 @@ public static class StripeSyncSetup
         services.AddStripeSyncHealth();
 
         services.AddProblemDetails();
+        // Unbindable API requests (malformed JSON, ?page=abc) become problem details with a message instead of an empty 400.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<BadRequestProblems>();
         services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "StripeSync API";
