@@ -341,6 +341,21 @@ public sealed partial class HostileInputTests
             await SendAsync(Route, HttpMethod.Post, "/api/v1/connections", $"apiKey {name}", json);
         }
 
+        const string Replace = "PUT /api/v1/connections/{id:guid}/key";
+        var replace = $"/api/v1/connections/{connectionId}/key";
+        await BodiesAsync(Replace, HttpMethod.Put, replace);
+        foreach (var (name, value) in Strings.Concat(KeyLookalikes).Append(("a test key for a live connection", "rk_test_sim_full")))
+        {
+            await JsonAsync(Replace, HttpMethod.Put, replace, $"apiKey {name}", new { apiKey = value });
+        }
+
+        foreach (var (name, json) in WrongTypes("apiKey"))
+        {
+            await SendAsync(Replace, HttpMethod.Put, replace, $"apiKey {name}", json);
+        }
+
+        await JsonAsync(Replace, HttpMethod.Put, $"/api/v1/connections/{Guid.NewGuid()}/key", "unknown id", new { apiKey = "rk_live_sim_full" }, expect: 404);
+
         const string Delete = "DELETE /api/v1/connections/{id:guid}";
         await SendAsync(Delete, HttpMethod.Delete, $"/api/v1/connections/{Guid.NewGuid()}", "unknown id", null, expect: 404);
         foreach (var (name, value) in Strings.Where(s => s.Value.Trim().Length > 0))

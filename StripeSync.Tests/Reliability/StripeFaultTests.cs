@@ -80,7 +80,7 @@ public sealed class StripeFaultTests(StripeFaultTests.CleanTwin clean, ITestOutp
         await using var sim = await SimulatorServer.StartAsync(clean.Options);
         await using var victim = await Victim.StartAsync("faults-key-revoked", sim.BaseUrl,
             extra: new() { ["Stripe__LiveRequestsPerSecond"] = "2", ["Stripe__EndpointRequestsPerSecond"] = "2" });
-        await SyncWait.ConnectAsync(victim.Api, Key);
+        var id = await SyncWait.ConnectAsync(victim.Api, Key);
         await WaitUntilAsync(async () => Fetched(await StatusAsync(victim.Api)) > 0, TimeSpan.FromSeconds(60));
 
         sim.Faults.Revoke(Key);
@@ -101,16 +101,27 @@ public sealed class StripeFaultTests(StripeFaultTests.CleanTwin clean, ITestOutp
         await Task.Delay(TimeSpan.FromSeconds(5));
         var afterRestore = await StatusAsync(victim.Api);
 
+        var (requestsBeforeReplace, unauthorizedBeforeReplace) = (sim.Faults.Requests, sim.Faults.Unauthorized);
+
+        // The key replaced through the API (here by the same key, now good again): the import resumes where it stopped.
+        var resumed = Stopwatch.StartNew();
+        using var replaced = await victim.Api.PutAsJsonAsync($"/api/v1/connections/{id}/key", new { apiKey = Key });
+        await SyncWait.UntilAsync(victim.Api, "synced", TimeSpan.FromMinutes(3));
+        var (expected, actual) = await Fingerprint.UntilEqualAsync(clean.TwinApi, victim.Api, TimeSpan.FromSeconds(30));
+        await Fingerprint.SaveAsync("faults-key-revoked", expected, actual);
+
         var connection = status.GetProperty("connections")[0];
         var unfinished = connection.GetProperty("backfill").EnumerateArray().Count(b => !b.GetProperty("finished").GetBoolean());
         ReliabilityReport.Write("Stripe faults: the key revoked in the middle of the import",
             $"revoked after {Fetched(status):N0} of {clean.Objects:N0} objects were imported ({unfinished} of {connection.GetProperty("backfill").GetArrayLength()} object types unfinished); " +
             $"/api/v1/status said key_revoked {stoppedAfter.TotalSeconds:N1} s later, Sync health showed \"Key revoked\" and the reason",
-            $"401s the simulator answered: {sim.Faults.Unauthorized} (the requests already in flight); requests of any kind in the {observe.TotalSeconds:N0} s after the app stopped: " +
-            $"{sim.Faults.Requests - requestsAtStop}",
-            $"after the key was restored in Stripe: state {afterRestore.GetProperty("state").GetString()}, requests {sim.Faults.Requests - requestsAtStop} — " +
-            "the sync waits for the key to be replaced (Settings → Connections; there is no API for it yet)");
-        output.WriteLine($"{sim.Faults.Unauthorized} 401s, {sim.Faults.Requests - requestsAtStop} requests after stop, {unfinished} types unfinished");
+            $"401s the simulator answered: {unauthorizedBeforeReplace} (the requests already in flight); requests of any kind in the {observe.TotalSeconds:N0} s after the app stopped: " +
+            $"{requestsBeforeReplace - requestsAtStop}",
+            $"after the key was restored in Stripe: state {afterRestore.GetProperty("state").GetString()}, requests {requestsBeforeReplace - requestsAtStop} — " +
+            "the sync waits for the key to be replaced",
+            $"key replaced with PUT /api/v1/connections/{{id}}/key: {(int)replaced.StatusCode}; the import resumed and was synced {resumed.Elapsed.TotalSeconds:N0} s later; " +
+            $"compared with an import never interrupted: {Fingerprint.DifferingLines(expected, actual)} lines differ");
+        output.WriteLine($"{unauthorizedBeforeReplace} 401s, {requestsBeforeReplace - requestsAtStop} requests after stop, {unfinished} types unfinished");
 
         Assert.True(unfinished > 0, "the key must be revoked mid-import");
         Assert.Equal("key_revoked", status.GetProperty("state").GetString());
@@ -118,10 +129,12 @@ public sealed class StripeFaultTests(StripeFaultTests.CleanTwin clean, ITestOutp
         Assert.True(connection.GetProperty("traffic").GetProperty("keyRevoked").GetBoolean());
         Assert.Contains("Key revoked", health, StringComparison.Ordinal);
         // No retry storm: at most one 401 per object type's chain (10) and the poll, then silence.
-        Assert.InRange(sim.Faults.Unauthorized, 1, 11);
-        Assert.Equal(unauthorizedAtStop, sim.Faults.Unauthorized);
-        Assert.Equal(requestsAtStop, sim.Faults.Requests);
+        Assert.InRange(unauthorizedBeforeReplace, 1, 11);
+        Assert.Equal(unauthorizedAtStop, unauthorizedBeforeReplace);
+        Assert.Equal(requestsAtStop, requestsBeforeReplace);
         Assert.Equal("key_revoked", afterRestore.GetProperty("state").GetString());
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, replaced.StatusCode);
+        Assert.Equal(expected, actual);
     }
 
     [Fact]

@@ -72,10 +72,53 @@ public static class ConnectionsApi
             return TypedResults.Accepted($"/api/v1/status");
         }).WithSummary("Starts the sync: import history, or skip and take only what happens from now (Admin).");
 
+        connections.MapPut("/{id:guid}/key", async Task<Results<NoContent, ProblemHttpResult>> (
+            Guid id, NewConnection input, Connections all, StripeGateway gateway, SyncControl sync, CancellationToken ct) =>
+        {
+            var check = StripeKeys.Check(input.ApiKey);
+            if (!check.Valid)
+            {
+                return TypedResults.Problem(check.Message, statusCode: StatusCodes.Status400BadRequest, title: "Not a usable Stripe key");
+            }
+
+            var connection = await all.FindAsync(id, ct);
+            if (connection is null)
+            {
+                return TypedResults.Problem("No connection has this id.", statusCode: StatusCodes.Status404NotFound);
+            }
+
+            if (check.Mode != connection.Mode)
+            {
+                return TypedResults.Problem(
+                    $"This connection holds {Lower(connection.Mode)}-mode data; its key can only be replaced by another {Lower(connection.Mode)}-mode key. " +
+                    $"Connect a {Lower(check.Mode!.Value)}-mode key as a new connection instead (POST /api/v1/connections).",
+                    statusCode: StatusCodes.Status400BadRequest, title: "Wrong mode");
+            }
+
+            var probe = await PermissionProbe.ProbeAsync(gateway.ForProbe(input.ApiKey!.Trim(), check.Mode == ConnectionMode.Live), ct);
+            var missing = probe.KeyInvalid ? [] : probe.MissingRequired.Select(p => $"{p.Name} ({p.Access})").ToList();
+            if (probe.KeyInvalid || missing.Count > 0)
+            {
+                return TypedResults.Problem(probe.KeyInvalid ? probe.KeyMessage : $"The new key lacks required permissions: {string.Join(", ", missing)}.",
+                    statusCode: StatusCodes.Status422UnprocessableEntity, title: probe.KeyInvalid ? "Key refused by Stripe" : "Missing permissions");
+            }
+
+            var wasRevoked = connection.State == ConnectionState.KeyRevoked;
+            await all.ReplaceKeyAsync(id, input.ApiKey, ct);
+            if (wasRevoked)
+            {
+                await sync.ResumeAllAsync(ct);
+            }
+
+            return TypedResults.NoContent();
+        }).WithSummary("Replaces a connection's key by another of the same mode, keeping its data; a revoked connection resumes (Admin).");
+
         connections.MapDelete("/{id:guid}", async Task<Results<NoContent, ProblemHttpResult>> (Guid id, Demo.DemoAccounts demo, CancellationToken ct) =>
             await demo.DisconnectAsync(id, ct)
                 ? TypedResults.NoContent()
                 : TypedResults.Problem("No connection has this id.", statusCode: StatusCodes.Status404NotFound))
             .WithSummary("Disconnects and purges everything that connection brought (Admin). Nothing in Stripe changes.");
     }
+
+    private static string Lower(ConnectionMode mode) => mode.ToString().ToLowerInvariant();
 }

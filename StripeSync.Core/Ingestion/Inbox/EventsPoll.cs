@@ -16,6 +16,8 @@ public sealed class EventsPoll(Connections.Connections connections, Inbox inbox,
     /// <summary>Events of the same second can arrive out of order; re-reading a few seconds back costs nothing (ids dedupe).</summary>
     private const long OverlapSeconds = 10;
 
+    private const string Unreachable = "Stripe could not be reached by the events poll";
+
     public async Task PollAllAsync(CancellationToken ct)
     {
         foreach (var connection in await connections.ListAsync(ct))
@@ -62,15 +64,34 @@ public sealed class EventsPoll(Connections.Connections connections, Inbox inbox,
 
             // Only a complete walk moves the watermark: pages come newest first, so one that failed midway
             // would otherwise leave its older events behind the mark for good.
-            if (newest > connection.LastEventCreated)
+            if (newest > connection.LastEventCreated || connection.LastError?.StartsWith(Unreachable, StringComparison.Ordinal) == true)
             {
-                await connections.UpdateAsync(connectionId, c => c.LastEventCreated = Math.Max(c.LastEventCreated, newest), ct);
+                await connections.UpdateAsync(connectionId, c =>
+                {
+                    c.LastEventCreated = Math.Max(c.LastEventCreated, newest);
+                    if (c.LastError?.StartsWith(Unreachable, StringComparison.Ordinal) == true)
+                    {
+                        c.LastError = null; // Stripe answers again: the gap is being filled by this very walk.
+                    }
+                }, ct);
             }
         }
         catch (StripeCallException e) when (e.KeyRevoked)
         {
             await connections.SetStateAsync(connectionId, ConnectionState.KeyRevoked,
                 "Stripe refused the key (401): it was revoked or deleted. Replace the key in Settings → Connections.", ct);
+            return;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Stripe down or unreachable after every retry: say so on Sync health (nothing is lost, the next poll
+            // starts from the same watermark), and go on with the other connections.
+            logger.LogWarning(e, "Events poll of connection {ConnectionId} failed", connectionId);
+            await connections.UpdateAsync(connectionId, c =>
+            {
+                c.LastError = $"{Unreachable} ({e.Message}). Changes made meanwhile are fetched from the Events API as soon as it answers; the poll retries every minute.";
+                c.LastErrorAt = clock.GetUtcNow();
+            }, ct);
             return;
         }
 
