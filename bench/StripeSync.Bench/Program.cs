@@ -7,6 +7,8 @@ var options = BenchOptions.Parse(args);
 var scenarios = new (int Number, string Name, Func<BenchOptions, Task<string>> RunAsync)[]
 {
     (1, "import", ImportScenario.RunAsync),
+    (3, "webhooks", WebhooksScenario.RunAsync),
+    (4, "queries", QueriesScenario.RunAsync),
 };
 
 var chosen = options.Scenarios.Contains("all")
