@@ -33,7 +33,7 @@ public static class WebhooksScenario
 
     public static async Task<string> RunAsync(BenchOptions options)
     {
-        var perRun = options.Events ?? (options.Quick ? 2_000 : 20_000);
+        var perRun = options.Events ?? (options.Quick ? 1_000 : 3_000);
         var runs = options.Runs ?? (options.Quick ? 1 : 3);
         var results = new List<(string Provider, IReadOnlyList<RunResult> Runs)>();
         results.Add(("SQLite", await MeasureAsync(postgres: null, perRun, runs)));
@@ -54,14 +54,9 @@ public static class WebhooksScenario
     {
         var warmup = Math.Min(500, perRun);
         var needed = warmup + perRun * runs;
-        // The simulator's history has ~30 events per customer; each event is sent once, so no two share an object version.
-        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = Math.Max(200, needed / 25), Seed = 7 });
-        var events = sim.Account.EventsJson(livemode: true);
-        Console.WriteLine($"  simulator: {events.Count:N0} events available, {needed:N0} needed");
-        if (events.Count < needed)
-        {
-            throw new InvalidOperationException($"The simulator's account has {events.Count} events; {needed} are needed.");
-        }
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = Math.Min(1_000, Math.Max(200, needed / 7)), Seed = 7 });
+        var events = Distinct(sim.Account.EventsJson(livemode: true), needed);
+        Console.WriteLine($"  simulator: {sim.Account.EventsJson(livemode: true).Count:N0} events in its history, {needed:N0} sent");
 
         var folder = Directory.CreateTempSubdirectory("stripesync-bench-webhooks-");
         var database = postgres is null ? null : $"stripesync_bench_webhooks_{DateTime.UtcNow:HHmmss}";
@@ -188,6 +183,31 @@ public static class WebhooksScenario
         return (sorted, sorted.Count, refused);
     }
 
+    /// <summary>
+    /// The account's history, replayed as often as needed: each pass gives every event a new id and moves it a day
+    /// later, so every event is distinct and newer than the same object's previous one (an object updated again).
+    /// </summary>
+    private static List<string> Distinct(IReadOnlyList<string> history, int count)
+    {
+        var events = new List<string>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var pass = i / history.Count;
+            if (pass == 0)
+            {
+                events.Add(history[i]);
+                continue;
+            }
+
+            var e = System.Text.Json.Nodes.JsonNode.Parse(history[i % history.Count])!;
+            e["id"] = $"{e["id"]}_r{pass}";
+            e["created"] = e["created"]!.GetValue<long>() + pass * 86_400L;
+            events.Add(e.ToJsonString());
+        }
+
+        return events;
+    }
+
     private sealed record ConnectionStatus(int Pending, int PendingPeople, int Failed);
 
     private static async Task<ConnectionStatus> StatusAsync(HttpClient api, Guid connectionId)
@@ -228,7 +248,7 @@ public static class WebhooksScenario
         var section = new StringBuilder()
             .AppendLine("## 3. Webhook intake")
             .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"{options.RunNote} {runs} run(s) of {perRun:N0} events per database, after {Math.Min(500, perRun):N0} warm-up events.")
+            .AppendLine(CultureInfo.InvariantCulture, $"{options.RunNote} {runs} run(s) of {perRun:N0} events per database, after {Math.Min(500, perRun):N0} warm-up events; the simulator's history of up to 1,000 customers is replayed with new ids and later times where more events are needed.")
             .AppendLine()
             .AppendLine("The real app runs as its own process (the Release StripeSync.Web.dll, Kestrel on loopback, `--role all`: the web endpoint and the Hangfire workers share its 2 cores with the load generator), " +
                 "connected through the API to the simulator with \"skip to new changes\", which registers its webhook endpoint and so gives it a real signing secret. " +
