@@ -9,6 +9,13 @@ namespace StripeSync.Core.Ingestion;
 /// </summary>
 public interface ISyncJobs
 {
+    /// <summary>
+    /// How long one run of a looping job (draining the inbox, deriving people) works before it queues its own
+    /// continuation and returns: runs stay short, so the lock a run holds is never older than a minute while its
+    /// worker lives (docs/decisions/0009).
+    /// </summary>
+    static readonly TimeSpan RunBudget = TimeSpan.FromSeconds(20);
+
     void BackfillPage(Guid connectionId, StripeObjectType type);
 
     void DrainInbox(Guid connectionId);

@@ -32,11 +32,18 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
 
         // Until no mark is left: marks re-stamped while their customer was being derived are taken again.
         var total = 0;
+        var started = clock.GetTimestamp();
         int done;
         do
         {
             done = await RunBatchAsync(connectionId, ct);
             total += done;
+            if (done > 0 && clock.GetElapsedTime(started) > ISyncJobs.RunBudget)
+            {
+                jobs.Derive(connectionId);
+                logger.LogInformation("Derived {Count} customers of connection {ConnectionId}; continuing in a new run", total, connectionId);
+                return;
+            }
         }
         while (done > 0);
 

@@ -35,13 +35,21 @@ public static class DatabaseSetup
         return services;
     }
 
-    /// <summary>Brings the database to the latest migration; creates it (and for SQLite its folder) if missing.</summary>
-    public static async Task MigrateAsync(IDbContextFactory<AppDbContext> factory, CancellationToken ct)
+    /// <summary>
+    /// Brings the database to the latest migration; creates it (and for SQLite its folder) if missing. Then runs
+    /// <paramref name="alone"/> (the first admin, the roles) still holding the lock, so processes starting together
+    /// don't both create them.
+    /// </summary>
+    public static async Task MigrateAsync(IDbContextFactory<AppDbContext> factory, CancellationToken ct, Func<CancellationToken, Task>? alone = null)
     {
+        alone ??= _ => Task.CompletedTask;
         await using var db = await factory.CreateDbContextAsync(ct);
+        // An index added to a table of millions (metric_events) takes minutes on PostgreSQL; the default 30 s command
+        // timeout made start-up fail half-way through such a migration (BENCHMARKS.md §4).
+        db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
         if (db.Database.IsNpgsql())
         {
-            // Web and worker processes start together and each migrates: one at a time, the others then find nothing to do.
+            // Web and worker processes start together and each migrates and bootstraps: one at a time, the others then find nothing to do.
             var creator = db.GetService<Microsoft.EntityFrameworkCore.Storage.IRelationalDatabaseCreator>();
             if (!await creator.ExistsAsync(ct))
             {
@@ -60,6 +68,7 @@ public static class DatabaseSetup
             try
             {
                 await db.Database.MigrateAsync(ct);
+                await alone(ct);
             }
             finally
             {
@@ -76,6 +85,8 @@ public static class DatabaseSetup
             // page's transaction costs one append instead of a journal rewrite.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
+
+        await alone(ct);
     }
 
     internal static void Configure(DbContextOptionsBuilder builder, DatabaseProvider provider, string connectionString)

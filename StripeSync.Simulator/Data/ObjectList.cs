@@ -11,7 +11,13 @@ internal sealed class Entry(string id, long created, IHasObject entity)
 
     /// <summary>Set for events: their JSON is fixed when they happen.</summary>
     public string? Json { get; init; }
+
+    /// <summary>The object's JSON as last served (one shape, in one generation of the account).</summary>
+    public ShapedJson? Shaped { get; set; }
 }
+
+/// <summary>JSON served for an entry: which shape (resource and expansions) and which account generation it shows.</summary>
+internal sealed record ShapedJson(long Generation, string Shape, string Json);
 
 /// <summary>
 /// A resource's objects, oldest first in memory, served newest first as Stripe lists them; an index from id to

@@ -44,6 +44,17 @@ public sealed class SimulatorAccount
 
     internal ModeData Mode(bool livemode) => livemode ? Live : Test;
 
+    /// <summary>
+    /// Moves on after every change (<see cref="Changed"/>): the JSON cached for an object is only served while the
+    /// generation it was made in is current.
+    /// </summary>
+    internal long Generation => Interlocked.Read(ref generation);
+
+    /// <summary>Called when a change is complete, so no cached JSON from before it (or from during it) is served again.</summary>
+    internal void Changed() => Interlocked.Increment(ref generation);
+
+    private long generation;
+
     /// <summary>The time of a change made now (live activity and control API): never before the generated history.</summary>
     internal DateTimeOffset ChangeTime()
     {

@@ -12,10 +12,17 @@ public sealed class SimulatorControl(SimulatorAccount account)
     private readonly Lock gate = new();
     private readonly Random random = new(account.Options.Seed + 1);
 
+    /// <summary>One change at a time; when it is complete, the JSON cached before it stops being served.</summary>
+    private Mutation Change()
+    {
+        gate.Enter();
+        return new Mutation(account, gate);
+    }
+
     /// <summary>A new customer (with a card); with <paramref name="priceId"/> also a paid subscription to it.</summary>
     public string NewCustomer(bool livemode, string? email, string? name, string? priceId = null)
     {
-        lock (gate)
+        using (Change())
         {
             var mode = account.Mode(livemode);
             var at = account.ChangeTime();
@@ -53,7 +60,7 @@ public sealed class SimulatorControl(SimulatorAccount account)
 
     public void Cancel(string subscriptionId, string feedback = "too_expensive", string reason = "cancellation_requested")
     {
-        lock (gate)
+        using (Change())
         {
             var subscription = Subscription(subscriptionId, out _);
             account.Cancel(subscription, account.ChangeTime(), feedback, reason);
@@ -63,7 +70,7 @@ public sealed class SimulatorControl(SimulatorAccount account)
     /// <summary>Bills the next period: the first attempt fails with a decline, a retry succeeds. Returns the invoice id.</summary>
     public string FailThenPay(string subscriptionId)
     {
-        lock (gate)
+        using (Change())
         {
             var subscription = Subscription(subscriptionId, out var mode);
             var item = subscription.Items.Data[0];
@@ -80,7 +87,7 @@ public sealed class SimulatorControl(SimulatorAccount account)
     /// <summary>Bills the next period with a failing payment (left open, subscription past due). Returns the invoice id.</summary>
     public string FailPayment(string subscriptionId)
     {
-        lock (gate)
+        using (Change())
         {
             var subscription = Subscription(subscriptionId, out _);
             var item = subscription.Items.Data[0];
@@ -98,7 +105,7 @@ public sealed class SimulatorControl(SimulatorAccount account)
 
     public string Refund(string chargeId, long? amount = null, string reason = "requested_by_customer")
     {
-        lock (gate)
+        using (Change())
         {
             foreach (var mode in new[] { account.Live, account.Test })
             {
@@ -116,7 +123,7 @@ public sealed class SimulatorControl(SimulatorAccount account)
 
     public void EndTrial(string subscriptionId)
     {
-        lock (gate)
+        using (Change())
         {
             var subscription = Subscription(subscriptionId, out var mode);
             var at = account.ChangeTime();
@@ -133,7 +140,7 @@ public sealed class SimulatorControl(SimulatorAccount account)
     /// </summary>
     public string UnannouncedPayment(string customerId, long amount = 4200)
     {
-        lock (gate)
+        using (Change())
         {
             foreach (var mode in new[] { account.Live, account.Test })
             {
@@ -154,7 +161,7 @@ public sealed class SimulatorControl(SimulatorAccount account)
     /// <summary>An email appears on a customer that had none (or changes).</summary>
     public void SetEmail(string customerId, string email)
     {
-        lock (gate)
+        using (Change())
         {
             foreach (var mode in new[] { account.Live, account.Test })
             {
@@ -218,7 +225,7 @@ public sealed class SimulatorControl(SimulatorAccount account)
 
     private void ChangePlan(string subscriptionId, bool up)
     {
-        lock (gate)
+        using (Change())
         {
             var subscription = Subscription(subscriptionId, out var mode);
             var item = subscription.Items.Data[0];
@@ -277,5 +284,14 @@ public sealed class SimulatorControl(SimulatorAccount account)
         mode.Charges.SortAndIndex();
         mode.InvoicePayments.SortAndIndex();
         mode.Subscriptions.SortAndIndex();
+    }
+
+    private readonly struct Mutation(SimulatorAccount account, Lock gate) : IDisposable
+    {
+        public void Dispose()
+        {
+            account.Changed();
+            gate.Exit();
+        }
     }
 }

@@ -23,10 +23,9 @@ public sealed class CrashTests(ITestOutputHelper output)
     [Fact]
     public Task Five_kills_during_import_and_webhook_storms_on_SQLite_lose_nothing() => RunAsync(DatabaseProvider.Sqlite, workers: 0);
 
-    // Known failure, kept visible: after a worker is SIGKILLed, Hangfire.PostgreSql keeps the dead worker's
-    // DisableConcurrentExecution lock (10 min) and its fetched job invisible (30 min), so draining stalls for
-    // minutes. Nothing is lost (the inbox is durable) but the run can't settle in CI time. See RELIABILITY.md.
-    [PostgresFact(Skip = "Stalls after a worker is killed: Hangfire.PostgreSql holds the dead worker's lock for 10 minutes (RELIABILITY.md).")]
+    // A killed worker's job and lock come back within a minute (docs/decisions/0009), so the run now settles; but one
+    // run in two ended with one cancellation missing on the killed side (RELIABILITY.md), so it stays out of CI until found.
+    [PostgresFact(KnownFailure = "Settles since decision 0009, but lost one subscription cancellation in one of two runs (RELIABILITY.md).")]
     public Task Five_kills_of_web_and_two_workers_on_PostgreSQL_lose_nothing() => RunAsync(DatabaseProvider.Postgres, workers: 2);
 
     private async Task RunAsync(DatabaseProvider provider, int workers)

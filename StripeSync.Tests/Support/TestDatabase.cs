@@ -56,7 +56,8 @@ public sealed class TestDatabase : IAsyncDisposable
             }
         }
 
-        if (postgresName is not null && PostgresServer is { } server)
+        // STRIPESYNC_KEEP_TEST_DB=1 keeps a PostgreSQL test database for a post-mortem of a failed run.
+        if (postgresName is not null && PostgresServer is { } server && Environment.GetEnvironmentVariable("STRIPESYNC_KEEP_TEST_DB") != "1")
         {
             NpgsqlConnection.ClearAllPools();
             await using var connection = new NpgsqlConnection(server);
@@ -75,6 +76,22 @@ public sealed class PostgresFactAttribute : FactAttribute
         if (TestDatabase.PostgresServer is null)
         {
             Skip = $"PostgreSQL tier: set {TestDatabase.PostgresVariable} (scripts/test.sh does).";
+        }
+    }
+
+    /// <summary>
+    /// Why this test is kept out of the run for now (a known failure being worked on); STRIPESYNC_RUN_KNOWN_FAILURES=1
+    /// runs it anyway.
+    /// </summary>
+    public string? KnownFailure
+    {
+        get => Skip;
+        init
+        {
+            if (Skip is null && Environment.GetEnvironmentVariable("STRIPESYNC_RUN_KNOWN_FAILURES") != "1")
+            {
+                Skip = value;
+            }
         }
     }
 }

@@ -23,7 +23,18 @@ public static class JobsSetup
             {
                 config.UsePostgreSqlStorage(
                     o => o.UseNpgsqlConnection(database.ConnectionString),
-                    new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true });
+                    new PostgreSqlStorageOptions
+                    {
+                        SchemaName = "hangfire",
+                        PrepareSchemaIfNecessary = true,
+                        // A worker killed mid-job must not stall the others for Hangfire.PostgreSql's defaults (its job
+                        // invisible for 30 minutes, its lock held for 10). A live worker's heartbeat keeps its job
+                        // invisible; jobs give their lock back within JobBudget, so a minute-old lock is a dead one's.
+                        // See docs/decisions/0009.
+                        InvisibilityTimeout = TimeSpan.FromMinutes(1),
+                        UseSlidingInvisibilityTimeout = true,
+                        DistributedLockTimeout = TimeSpan.FromMinutes(1),
+                    });
             }
             else
             {

@@ -78,10 +78,13 @@ public static class StripeSyncSetup
     public static async Task PrepareAsync(this WebApplication app)
     {
         var ct = app.Lifetime.ApplicationStopping;
-        await DatabaseSetup.MigrateAsync(app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<AppDbContext>>(), ct);
-        await using var scope = app.Services.CreateAsyncScope();
-        var options = scope.ServiceProvider.GetRequiredService<IOptions<BootstrapOptions>>().Value;
-        await scope.ServiceProvider.GetRequiredService<Bootstrap>().RunAsync(options, ct);
+        await DatabaseSetup.MigrateAsync(app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<AppDbContext>>(), ct,
+            async alone =>
+            {
+                await using var scope = app.Services.CreateAsyncScope();
+                var options = scope.ServiceProvider.GetRequiredService<IOptions<BootstrapOptions>>().Value;
+                await scope.ServiceProvider.GetRequiredService<Bootstrap>().RunAsync(options, alone);
+            });
 
         app.Services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<SyncJobRunner>(
             "stripe-events-poll", job => job.PollEventsAsync(CancellationToken.None), Cron.Minutely());

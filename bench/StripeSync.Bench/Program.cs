@@ -7,6 +7,7 @@ var options = BenchOptions.Parse(args);
 var scenarios = new (int Number, string Name, Func<BenchOptions, Task<string>> RunAsync)[]
 {
     (1, "import", ImportScenario.RunAsync),
+    (2, "limits", LimitsScenario.RunAsync),
     (3, "webhooks", WebhooksScenario.RunAsync),
     (4, "queries", QueriesScenario.RunAsync),
 };

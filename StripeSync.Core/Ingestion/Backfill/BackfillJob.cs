@@ -78,6 +78,10 @@ public sealed class BackfillJob(
 
         RecordPage page;
         var client = connections.ClientFor(connection);
+        // The page shows every change made before the second its request left, perhaps more: it ranks just below
+        // an event of that second (which then wins), above every older one. Stamped with the time it was written
+        // instead, a page fetched before a change and written after it would outrank that change's event.
+        var version = (clock.GetUtcNow().ToUnixTimeSeconds() * 1000) - 1;
         try
         {
             page = await client.ListAsync(type, cursor.Cursor, ct);
@@ -124,7 +128,7 @@ public sealed class BackfillJob(
 
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await StateStore.UpsertAsync(db, connectionId, page.Items, version: now, now, ct);
+        await StateStore.UpsertAsync(db, connectionId, page.Items, version, now, ct);
         cursor.Cursor = page.NextCursor ?? cursor.Cursor;
         cursor.Done = page.NextCursor is null;
         cursor.Fetched += page.Items.Count;

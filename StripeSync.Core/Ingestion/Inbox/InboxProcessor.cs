@@ -19,8 +19,14 @@ public sealed class InboxProcessor(
 
     public async Task DrainAsync(Guid connectionId, CancellationToken ct)
     {
+        var started = clock.GetTimestamp();
         while (await ProcessBatchAsync(connectionId, ct) == Batch)
         {
+            if (clock.GetElapsedTime(started) > ISyncJobs.RunBudget)
+            {
+                jobs.DrainInbox(connectionId);
+                break;
+            }
         }
 
         jobs.Derive(connectionId);

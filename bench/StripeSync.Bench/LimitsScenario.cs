@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text;
+using Stripe;
+using Stripe.Checkout;
+using StripeSync.Simulator;
+
+namespace StripeSync.Bench;
+
+/// <summary>
+/// Scenario 2, import at Stripe's limits: the simulator enforces Stripe's live limits (100 requests/s per account,
+/// 25/s per endpoint) with 50 ms of latency per request, and StripeSync imports with its default client limits.
+/// The bound is what those limits allow for this dataset: the busiest endpoint's pages at 25/s, or all pages at
+/// 100/s, whichever takes longer. A client that never leaves a limit unused and never wastes a request on a 429
+/// finishes fetching in about that time.
+/// </summary>
+public static class LimitsScenario
+{
+    public static async Task<string> RunAsync(BenchOptions options)
+    {
+        var customers = options.Customers?[0] ?? (options.Quick ? 200 : 2000);
+        var runs = options.Runs ?? (options.Quick ? 1 : 3);
+        var rows = new List<(ImportResult Result, double Bound, long Requests, long RateLimited)>();
+        Dictionary<string, int> pages = [];
+        for (var run = 0; run < runs; run++)
+        {
+            await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = customers, Seed = 1 });
+            pages = Pages(sim);
+            var bound = Math.Max(pages.Values.Max() / 25.0, pages.Values.Sum() / 100.0);
+
+            // The simulator's JSON cache is filled without its limits first (untimed), then Stripe's limits are switched on.
+            long requestsBefore = 0, limitedBefore = 0;
+            var result = await ImportScenario.ImportAsync(sim, _ => { }, warm: true, warmed: () =>
+            {
+                sim.Faults.LiveRequestsPerSecond = 100;
+                sim.Faults.TestRequestsPerSecond = 25;
+                sim.Faults.EndpointRequestsPerSecond = 25;
+                sim.Faults.Latency = TimeSpan.FromMilliseconds(50);
+                requestsBefore = sim.Faults.Requests;
+                limitedBefore = sim.Faults.RateLimited;
+            });
+            rows.Add((result, bound, sim.Faults.Requests - requestsBefore, sim.Faults.RateLimited - limitedBefore));
+            Console.WriteLine($"{customers} customers under Stripe's limits, run {run + 1}: fetch {result.Fetch.TotalSeconds:N1} s against a bound of {bound:N1} s, " +
+                $"{rows[^1].Requests:N0} requests, {rows[^1].RateLimited:N0} answered 429; all done in {result.Elapsed.TotalSeconds:N1} s");
+        }
+
+        var fetches = rows.Select(r => r.Result.Fetch.TotalSeconds).Order().ToList();
+        var totals = rows.Select(r => r.Result.Elapsed.TotalSeconds).Order().ToList();
+        var bound0 = rows[0].Bound;
+        var share = bound0 / Stats.Median(fetches);
+        var busiest = pages.MaxBy(p => p.Value);
+        var section = new StringBuilder()
+            .AppendLine("## 2. Import at Stripe's limits (SQLite, live limits, 50 ms latency)")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"{options.RunNote} {customers:N0} customers, {runs} run(s).")
+            .AppendLine()
+            .AppendLine("The simulator enforces Stripe's live limits (100 requests/s per account, 25/s per endpoint) and answers after 50 ms; StripeSync runs with its default client limits (95/s per connection, 24/s per endpoint). " +
+                "The bound is the time those limits need for this dataset's list pages (pages of 100): the busiest endpoint's pages ÷ 25/s or all pages ÷ 100/s, whichever is larger. " +
+                "Fetching is timed from the start of the import to the start of people's derivation (which needs no Stripe calls).")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"List pages: {string.Join(", ", pages.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"))}; total {pages.Values.Sum():N0}.")
+            .AppendLine()
+            .AppendLine("| bound | fetching, median (min–max) | share of the bound reached | whole import incl. derivation | requests | answered 429 |")
+            .AppendLine("| --- | --- | --- | --- | --- | --- |")
+            .AppendLine(CultureInfo.InvariantCulture,
+                $"| {bound0:N1} s ({busiest.Key}: {busiest.Value:N0} pages at 25/s) | {Stats.Median(fetches):N1} s ({fetches[0]:N1}–{fetches[^1]:N1}) | {share:P0} | {Stats.Median(totals):N1} s | {rows.Select(r => r.Requests).Max():N0} | {rows.Select(r => r.RateLimited).Max():N0} |")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture,
+                $"Goal (issue 7): at least 95% of the bound and no request wasted on a 429 — {(share >= 0.95 && rows.All(r => r.RateLimited == 0) ? "met" : "not met")}.");
+        return section.ToString();
+    }
+
+    /// <summary>Pages of 100 per list endpoint the import walks (live mode).</summary>
+    private static Dictionary<string, int> Pages(SimulatorServer sim)
+    {
+        int P(int count) => Math.Max(1, (count + 99) / 100);
+        var a = sim.Account;
+        return new Dictionary<string, int>(StringComparer.Ordinal)
+        {
+            ["/v1/customers"] = P(a.All<Customer>(true).Count),
+            ["/v1/products"] = P(a.All<Product>(true).Count),
+            ["/v1/prices"] = P(a.All<Price>(true).Count),
+            ["/v1/coupons"] = P(a.All<Coupon>(true).Count),
+            ["/v1/subscriptions"] = P(a.All<Subscription>(true).Count),
+            ["/v1/invoices"] = P(a.All<Invoice>(true).Count),
+            ["/v1/invoice_payments"] = P(a.All<InvoicePayment>(true).Count),
+            ["/v1/charges"] = P(a.All<Charge>(true).Count),
+            ["/v1/refunds"] = P(a.All<Refund>(true).Count),
+            ["/v1/checkout/sessions"] = P(a.All<Session>(true).Count),
+        };
+    }
+}
