@@ -44,6 +44,9 @@ public static class DatabaseSetup
     {
         alone ??= _ => Task.CompletedTask;
         await using var db = await factory.CreateDbContextAsync(ct);
+        // An index added to a table of millions (metric_events) takes minutes on PostgreSQL; the default 30 s command
+        // timeout made start-up fail half-way through such a migration (BENCHMARKS.md §4).
+        db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
         if (db.Database.IsNpgsql())
         {
             // Web and worker processes start together and each migrates and bootstraps: one at a time, the others then find nothing to do.

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Hangfire;
 using StripeSync.Core.Health;
 using StripeSync.Core.Ingestion;
@@ -11,11 +12,33 @@ namespace StripeSync.Web.Setup;
 /// <summary>The sync's background work as Hangfire jobs: small arguments, all state in our tables.</summary>
 public sealed class HangfireSyncJobs(IBackgroundJobClient client) : ISyncJobs
 {
+    /// <summary>How long drain requests gather into one job: a webhook storm asks for a drain per event.</summary>
+    public static readonly TimeSpan DrainGathering = TimeSpan.FromMilliseconds(100);
+
+    private readonly ConcurrentDictionary<Guid, bool> drainScheduled = new();
+
     public void BackfillPage(Guid connectionId, StripeObjectType type) =>
         client.Enqueue<SyncJobRunner>(job => job.BackfillPageAsync(connectionId, type, CancellationToken.None));
 
-    public void DrainInbox(Guid connectionId) =>
-        client.Enqueue<SyncJobRunner>(job => job.DrainInboxAsync(connectionId, CancellationToken.None));
+    /// <summary>
+    /// One drain job per connection per <see cref="DrainGathering"/>, not one per request: each drain empties the whole
+    /// inbox, and one job per webhook kept every worker waiting on the drain's lock (BENCHMARKS.md §3). The mark is
+    /// cleared before the job is enqueued, so an event stored after the enqueue asks for (and gets) a job of its own.
+    /// </summary>
+    public void DrainInbox(Guid connectionId)
+    {
+        if (!drainScheduled.TryAdd(connectionId, true))
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(DrainGathering);
+            drainScheduled.TryRemove(connectionId, out _);
+            client.Enqueue<SyncJobRunner>(job => job.DrainInboxAsync(connectionId, CancellationToken.None));
+        });
+    }
 
     public void Derive(Guid connectionId) =>
         client.Enqueue<SyncJobRunner>(job => job.DeriveAsync(connectionId, CancellationToken.None));

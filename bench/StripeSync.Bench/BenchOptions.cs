@@ -10,7 +10,9 @@ public sealed record BenchOptions(
     IReadOnlyList<int>? Customers,
     string? Postgres,
     string Output,
-    string Command)
+    string Command,
+    int? People = null,
+    int? Events = null)
 {
     /// <summary>What every section says about how it was produced, so a section kept from an older run still tells its date.</summary>
     public string RunNote => $"Measured on {DateTime.UtcNow:yyyy-MM-dd} by `{Command}`{(Quick ? " (quick smoke size: not for comparison)" : "")}.";
@@ -27,8 +29,12 @@ public sealed record BenchOptions(
             customers?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList(),
             Arg(args, "--postgres", null) ?? NonEmpty(Environment.GetEnvironmentVariable("STRIPESYNC_BENCH_POSTGRES")),
             Arg(args, "--output", "BENCHMARKS.md")!,
-            "dotnet run -c Release --project bench/StripeSync.Bench --" + string.Concat(args.Select(a => " " + (a.Contains(';', StringComparison.Ordinal) ? "\"…\"" : a))));
+            "dotnet run -c Release --project bench/StripeSync.Bench --" + string.Concat(args.Select(a => " " + (a.Contains(';', StringComparison.Ordinal) ? "\"…\"" : a))),
+            Int(args, "--people"),
+            Int(args, "--events"));
     }
+
+    private static int? Int(string[] args, string name) => Arg(args, name, null) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : null;
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 

@@ -8,6 +8,8 @@ var scenarios = new (int Number, string Name, Func<BenchOptions, Task<string>> R
 {
     (1, "import", ImportScenario.RunAsync),
     (2, "limits", LimitsScenario.RunAsync),
+    (3, "webhooks", WebhooksScenario.RunAsync),
+    (4, "queries", QueriesScenario.RunAsync),
 };
 
 var chosen = options.Scenarios.Contains("all")

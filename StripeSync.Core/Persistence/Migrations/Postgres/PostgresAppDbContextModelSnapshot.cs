@@ -646,6 +646,8 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.HasIndex("Mode", "PastDueSubscriptions");
 
+                    b.HasIndex("Mode", "StripeCustomerId");
+
                     b.HasIndex("Mode", "SubscriptionStatus");
 
                     b.HasIndex("Mode", "TrialEnd");
@@ -668,6 +670,8 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.HasKey("ConnectionId", "CustomerId");
+
+                    b.HasIndex("CustomerId");
 
                     b.HasIndex("PersonId");
 
@@ -738,11 +742,11 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.HasIndex("PersonId", "Time");
 
-                    b.HasIndex("Mode", "Metric", "Day");
-
                     b.HasIndex("Mode", "Metric", "Time");
 
                     b.HasIndex("PersonId", "Metric", "Time");
+
+                    b.HasIndex("Mode", "Metric", "Day", "Currency", "Amount");
 
                     b.ToTable("metric_events", (string)null);
                 });

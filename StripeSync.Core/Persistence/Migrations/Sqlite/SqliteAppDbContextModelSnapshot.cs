@@ -633,6 +633,8 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
 
                     b.HasIndex("Mode", "PastDueSubscriptions");
 
+                    b.HasIndex("Mode", "StripeCustomerId");
+
                     b.HasIndex("Mode", "SubscriptionStatus");
 
                     b.HasIndex("Mode", "TrialEnd");
@@ -655,6 +657,8 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("ConnectionId", "CustomerId");
+
+                    b.HasIndex("CustomerId");
 
                     b.HasIndex("PersonId");
 
@@ -723,11 +727,11 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
 
                     b.HasIndex("PersonId", "Time");
 
-                    b.HasIndex("Mode", "Metric", "Day");
-
                     b.HasIndex("Mode", "Metric", "Time");
 
                     b.HasIndex("PersonId", "Metric", "Time");
+
+                    b.HasIndex("Mode", "Metric", "Day", "Currency", "Amount");
 
                     b.ToTable("metric_events", (string)null);
                 });

@@ -1,0 +1,288 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using StripeSync.Simulator;
+
+namespace StripeSync.Bench;
+
+/// <summary>
+/// Scenario 3, webhook intake: the real web app as its own process (Release build, Kestrel, Hangfire in memory on
+/// SQLite, Hangfire on PostgreSQL there), connected to the simulator with "skip to new changes" and its webhook
+/// endpoint registered there, so it holds a real signing secret. 32 concurrent senders then post signed, distinct
+/// events — the simulator's own account history, each event once — to /stripe/webhooks/{connectionId}.
+/// </summary>
+public static class WebhooksScenario
+{
+    private const int Senders = 32;
+    private const string ApiKey = "ssk_bench_webhooks_0123456789abcdef";
+
+    public sealed record RunResult(int Sent, int Accepted, int Refused, TimeSpan Intake, IReadOnlyList<double> LatenciesMs, int BacklogAtEnd,
+        TimeSpan Drained, TimeSpan? Derived, int Failed, long PeakMegabytes)
+    {
+        public double AcceptedPerSecond => Accepted / Intake.TotalSeconds;
+
+        public double AppliedPerSecond => Accepted / Drained.TotalSeconds;
+    }
+
+    public static async Task<string> RunAsync(BenchOptions options)
+    {
+        var perRun = options.Events ?? (options.Quick ? 1_000 : 3_000);
+        var runs = options.Runs ?? (options.Quick ? 1 : 3);
+        var results = new List<(string Provider, IReadOnlyList<RunResult> Runs)>();
+        results.Add(("SQLite", await MeasureAsync(postgres: null, perRun, runs)));
+        string? skipped = null;
+        if (options.Postgres is { } server)
+        {
+            results.Add(("PostgreSQL", await MeasureAsync(server, perRun, runs)));
+        }
+        else
+        {
+            skipped = "PostgreSQL not measured: no server given (`--postgres \"Host=…;Username=…\"` or `STRIPESYNC_BENCH_POSTGRES`).";
+        }
+
+        return Render(options, perRun, runs, results, skipped);
+    }
+
+    private static async Task<IReadOnlyList<RunResult>> MeasureAsync(string? postgres, int perRun, int runs)
+    {
+        var warmup = Math.Min(500, perRun);
+        var needed = warmup + perRun * runs;
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = Math.Min(1_000, Math.Max(200, needed / 7)), Seed = 7 });
+        var events = Distinct(sim.Account.EventsJson(livemode: true), needed);
+        Console.WriteLine($"  simulator: {sim.Account.EventsJson(livemode: true).Count:N0} events in its history, {needed:N0} sent");
+
+        var folder = Directory.CreateTempSubdirectory("stripesync-bench-webhooks-");
+        var database = postgres is null ? null : $"stripesync_bench_webhooks_{DateTime.UtcNow:HHmmss}";
+        if (postgres is not null)
+        {
+            await ExecAsync(postgres, $"CREATE DATABASE {database}");
+        }
+
+        var port = WebAppProcess.FreePort();
+        var environment = new Dictionary<string, string>
+        {
+            ["Database__Provider"] = postgres is null ? "Sqlite" : "Postgres",
+            ["Database__ConnectionString"] = postgres is null
+                ? $"Data Source={Path.Combine(folder.FullName, "app.db")}"
+                : new NpgsqlConnectionStringBuilder(postgres) { Database = database }.ConnectionString,
+            ["Bootstrap__AdminEmail"] = "bench@example.test",
+            ["Bootstrap__AdminPassword"] = "Bench-Passw0rd-long-enough",
+            ["Bootstrap__ApiKey"] = ApiKey,
+            ["Stripe__ApiBase"] = sim.BaseUrl.ToString(),
+            ["App__PublicUrl"] = $"http://127.0.0.1:{port}/",
+        };
+        var provider = postgres is null ? "sqlite" : "postgres";
+        var results = new List<RunResult>();
+        try
+        {
+            await using var app = await WebAppProcess.StartAsync(port, environment, Path.Combine(folder.FullName, "app.log"));
+            using var api = new HttpClient { BaseAddress = app.Address };
+            api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+            var created = await api.PostAsJsonAsync("api/v1/connections", new { apiKey = "rk_live_sim_full" });
+            created.EnsureSuccessStatusCode();
+            var connectionId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            (await api.PostAsJsonAsync($"api/v1/connections/{connectionId}/sync", new { mode = "skip" })).EnsureSuccessStatusCode();
+            var secret = sim.Account.Live.WebhookEndpoints.Values.Single().Secret;
+            await WaitAsync(api, connectionId, s => s.Pending == 0 && s.PendingPeople == 0, TimeSpan.FromMinutes(2));
+
+            var url = new Uri(app.Address, $"stripe/webhooks/{connectionId}");
+            var next = 0;
+            await SendAsync(url, secret, [.. events.Take(warmup)]);
+            await WaitAsync(api, connectionId, s => s.Pending == 0, TimeSpan.FromMinutes(5));
+            next += warmup;
+            for (var run = 0; run < runs; run++)
+            {
+                var batch = events.Skip(next).Take(perRun).ToList();
+                next += perRun;
+                var result = await RunOnceAsync(api, connectionId, url, secret, batch, app);
+                results.Add(result);
+                Console.WriteLine($"  {provider} run {run + 1}: {result.Accepted:N0} accepted in {result.Intake.TotalSeconds:N1} s = {result.AcceptedPerSecond:N0}/s, " +
+                    $"p50 {Stats.Percentile(result.LatenciesMs, 50):N1} ms, p99 {Stats.Percentile(result.LatenciesMs, 99):N1} ms, refused {result.Refused}; " +
+                    $"backlog {result.BacklogAtEnd:N0}, drained after {result.Drained.TotalSeconds:N1} s = {result.AppliedPerSecond:N0}/s; " +
+                    $"people derived after {result.Derived?.TotalSeconds.ToString("N1", CultureInfo.InvariantCulture) ?? "(timed out)"} s; failed {result.Failed}; peak {result.PeakMegabytes:N0} MB");
+            }
+
+            Console.WriteLine($"  app log: {app.LogPath}");
+        }
+        finally
+        {
+            if (postgres is not null)
+            {
+                NpgsqlConnection.ClearAllPools();
+                await ExecAsync(postgres, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+            }
+        }
+
+        folder.Delete(recursive: true);
+        return results;
+    }
+
+    private static async Task<RunResult> RunOnceAsync(HttpClient api, Guid connectionId, Uri url, string secret, List<string> batch, WebAppProcess app)
+    {
+        var clock = Stopwatch.StartNew();
+        var (latencies, accepted, refused) = await SendAsync(url, secret, batch);
+        var intake = clock.Elapsed;
+        var backlog = (await StatusAsync(api, connectionId)).Pending;
+        var drained = await WaitAsync(api, connectionId, s => s.Pending == 0, TimeSpan.FromMinutes(10)) ?? throw new TimeoutException("The inbox did not drain in 10 minutes.");
+        var derived = await WaitAsync(api, connectionId, s => s.PendingPeople == 0, TimeSpan.FromMinutes(5));
+        var status = await StatusAsync(api, connectionId);
+        return new RunResult(batch.Count, accepted, refused, intake, latencies, backlog, drained + intake, derived is null ? null : derived + drained + intake,
+            status.Failed, app.PeakMegabytes());
+    }
+
+    /// <summary>32 senders, each posting the next unsent event as soon as its previous one was answered.</summary>
+    private static async Task<(IReadOnlyList<double> LatenciesMs, int Accepted, int Refused)> SendAsync(Uri url, string secret, List<string> batch)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Senders };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        var latencies = new ConcurrentBag<double>();
+        var next = -1;
+        var refused = 0;
+        var key = Encoding.UTF8.GetBytes(secret);
+        await Task.WhenAll(Enumerable.Range(0, Senders).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < batch.Count)
+            {
+                var payload = batch[i];
+                var t = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+                var signature = Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{t}.{payload}")));
+                using var content = new StringContent(payload, Encoding.UTF8, "application/json");
+                content.Headers.Add("Stripe-Signature", $"t={t},v1={signature}");
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var response = await http.PostAsync(url, content);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref refused);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref refused);
+                }
+                catch (TaskCanceledException)
+                {
+                    Interlocked.Increment(ref refused);
+                }
+            }
+        }));
+        var sorted = latencies.Order().ToList();
+        return (sorted, sorted.Count, refused);
+    }
+
+    /// <summary>
+    /// The account's history, replayed as often as needed: each pass gives every event a new id and moves it a day
+    /// later, so every event is distinct and newer than the same object's previous one (an object updated again).
+    /// </summary>
+    private static List<string> Distinct(IReadOnlyList<string> history, int count)
+    {
+        var events = new List<string>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var pass = i / history.Count;
+            if (pass == 0)
+            {
+                events.Add(history[i]);
+                continue;
+            }
+
+            var e = System.Text.Json.Nodes.JsonNode.Parse(history[i % history.Count])!;
+            e["id"] = $"{e["id"]}_r{pass}";
+            e["created"] = e["created"]!.GetValue<long>() + pass * 86_400L;
+            events.Add(e.ToJsonString());
+        }
+
+        return events;
+    }
+
+    private sealed record ConnectionStatus(int Pending, int PendingPeople, int Failed);
+
+    private static async Task<ConnectionStatus> StatusAsync(HttpClient api, Guid connectionId)
+    {
+        var status = await api.GetFromJsonAsync<JsonElement>("api/v1/status");
+        var connection = status.GetProperty("connections").EnumerateArray().Single(c => c.GetProperty("id").GetGuid() == connectionId);
+        return new ConnectionStatus(connection.GetProperty("pendingEvents").GetInt32(), connection.GetProperty("pendingPeople").GetInt32(),
+            connection.GetProperty("failedEvents").GetInt32());
+    }
+
+    /// <summary>How long until the condition held (polled every 100 ms), or null after the timeout.</summary>
+    private static async Task<TimeSpan?> WaitAsync(HttpClient api, Guid connectionId, Func<ConnectionStatus, bool> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (condition(await StatusAsync(api, connectionId)))
+            {
+                return clock.Elapsed;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return null;
+    }
+
+    private static async Task ExecAsync(string server, string sql)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres" }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static string Render(BenchOptions options, int perRun, int runs, List<(string Provider, IReadOnlyList<RunResult> Runs)> results, string? skipped)
+    {
+        var section = new StringBuilder()
+            .AppendLine("## 3. Webhook intake")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"{options.RunNote} {runs} run(s) of {perRun:N0} events per database, after {Math.Min(500, perRun):N0} warm-up events; the simulator's history of up to 1,000 customers is replayed with new ids and later times where more events are needed.")
+            .AppendLine()
+            .AppendLine("The real app runs as its own process (the Release StripeSync.Web.dll, Kestrel on loopback, `--role all`: the web endpoint and the Hangfire workers share its 2 cores with the load generator), " +
+                "connected through the API to the simulator with \"skip to new changes\", which registers its webhook endpoint and so gives it a real signing secret. " +
+                $"{Senders} concurrent senders post the simulator account's own events (customer, subscription, invoice, charge, checkout…), each once, signed as Stripe signs (`t=…,v1=HMAC-SHA256(secret, \"t.payload\")`), to `/stripe/webhooks/{{connectionId}}`. " +
+                "*Accepted/s* is 200 answers over the sending time; latency percentiles are of those 200s, as the sender saw them. " +
+                "*Applied/s* is the events over the time from the first send until `/api/v1/status` shows no pending event (the inbox processor applied them all to the stored state); " +
+                "*derived* is when no customer was left to derive into people and metric events (not part of the goal).")
+            .AppendLine();
+        if (skipped is not null)
+        {
+            section.AppendLine(CultureInfo.InvariantCulture, $"{skipped}").AppendLine();
+        }
+
+        section.AppendLine("| database | accepted/s, median (min–max) | p50 ms | p99 ms | refused | backlog when sending ended | applied/s, median (min–max) | derived after, s | failed events | app peak memory |")
+            .AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        var verdicts = new List<string>();
+        foreach (var (provider, runResults) in results)
+        {
+            var accepted = runResults.Select(r => r.AcceptedPerSecond).Order().ToList();
+            var applied = runResults.Select(r => r.AppliedPerSecond).Order().ToList();
+            var p50 = Stats.Median(runResults.Select(r => Stats.Percentile(r.LatenciesMs, 50)).Order().ToList());
+            var p99 = Stats.Median(runResults.Select(r => Stats.Percentile(r.LatenciesMs, 99)).Order().ToList());
+            var derived = runResults.Select(r => r.Derived?.TotalSeconds).ToList();
+            section.AppendLine(CultureInfo.InvariantCulture,
+                $"| {provider} | {Stats.Median(accepted):N0} ({accepted[0]:N0}–{accepted[^1]:N0}) | {p50:N1} | {p99:N1} | {runResults.Sum(r => r.Refused):N0} | " +
+                $"{Stats.Median(runResults.Select(r => (double)r.BacklogAtEnd).Order().ToList()):N0} | {Stats.Median(applied):N0} ({applied[0]:N0}–{applied[^1]:N0}) | " +
+                $"{string.Join(", ", derived.Select(d => d?.ToString("N0", CultureInfo.InvariantCulture) ?? ">300"))} | {runResults.Sum(r => r.Failed):N0} | {runResults.Max(r => r.PeakMegabytes):N0} MB |");
+            var intakeMet = Stats.Median(accepted) >= 3_000 && p99 < 50;
+            var appliedMet = Stats.Median(applied) >= 5_000;
+            verdicts.Add($"{provider}: intake {(intakeMet ? "met" : "not met")} ({Stats.Median(accepted):N0}/s, p99 {p99:N0} ms), applied {(appliedMet ? "met" : "not met")} ({Stats.Median(applied):N0}/s)");
+        }
+
+        section.AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"Goal (issue 7): at least 3,000 accepted/s with p99 under 50 ms, and at least 5,000 applied/s — {string.Join("; ", verdicts)}.");
+        return section.ToString();
+    }
+}
