@@ -66,6 +66,18 @@ public static class ImportScenario
             .AppendLine(CultureInfo.InvariantCulture,
                 $"Goal (issue 7): at least 20,000 objects/s and under 500 MB, growing linearly — {(met ? "met" : "not met")}: " +
                 $"{string.Join(", ", medians.Select((m, i) => $"{scales[i]:N0} customers {m.Rate:N0}/s, {m.Peak:N0} MB"))}.");
+        if (!met)
+        {
+            section.AppendLine()
+                .AppendLine("Where the time goes (2,000 customers, a quiet machine): about two thirds fetching and storing pages, one third deriving people. Per page: Stripe.net parses " +
+                    "the page into typed objects, we map them to records and serialise those again; the page's stored versions are read, then written row by row in one " +
+                    "transaction; four workers take turns at SQLite's single writer lock. Deriving costs about eight queries per customer. Peak memory counts the simulator, " +
+                    "which lives in the same process and holds the whole account and its JSON cache (decision 0010).")
+                .AppendLine()
+                .AppendLine("Plan: store each page's raw JSON with one multi-row upsert, without Stripe.net's typed parse; derive 200 customers from three queries " +
+                    "instead of eight per customer, and overlap deriving with fetching; run the simulator in its own process so peak memory is StripeSync's alone.");
+        }
+
         return section.ToString();
     }
 
