@@ -29,7 +29,7 @@ public static class JobsSetup
                         PrepareSchemaIfNecessary = true,
                         // A worker killed mid-job must not stall the others for Hangfire.PostgreSql's defaults (its job
                         // invisible for 30 minutes, its lock held for 10). A live worker's heartbeat keeps its job
-                        // invisible; jobs give their lock back within JobBudget, so a minute-old lock is a dead one's.
+                        // invisible; jobs give their lock back within ISyncJobs.RunBudget, so a minute-old lock is a dead one's.
                         // See docs/decisions/0009.
                         InvisibilityTimeout = TimeSpan.FromMinutes(1),
                         UseSlidingInvisibilityTimeout = true,

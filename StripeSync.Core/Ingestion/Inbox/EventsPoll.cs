@@ -18,6 +18,9 @@ public sealed class EventsPoll(Connections.Connections connections, Inbox inbox,
 
     private const string Unreachable = "Stripe could not be reached by the events poll";
 
+    /// <summary>The connection's last error is the one a failed poll left (and a complete walk clears).</summary>
+    private static bool PollFailed(Connection c) => c.LastError?.StartsWith(Unreachable, StringComparison.Ordinal) == true;
+
     public async Task PollAllAsync(CancellationToken ct)
     {
         foreach (var connection in await connections.ListAsync(ct))
@@ -64,12 +67,12 @@ public sealed class EventsPoll(Connections.Connections connections, Inbox inbox,
 
             // Only a complete walk moves the watermark: pages come newest first, so one that failed midway
             // would otherwise leave its older events behind the mark for good.
-            if (newest > connection.LastEventCreated || connection.LastError?.StartsWith(Unreachable, StringComparison.Ordinal) == true)
+            if (newest > connection.LastEventCreated || PollFailed(connection))
             {
                 await connections.UpdateAsync(connectionId, c =>
                 {
                     c.LastEventCreated = Math.Max(c.LastEventCreated, newest);
-                    if (c.LastError?.StartsWith(Unreachable, StringComparison.Ordinal) == true)
+                    if (PollFailed(c))
                     {
                         c.LastError = null; // Stripe answers again: the gap is being filled by this very walk.
                     }
