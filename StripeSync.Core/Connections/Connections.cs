@@ -59,6 +59,7 @@ public sealed class Connections(
         await db.DirtyCustomers.Where(d => d.ConnectionId == id).ExecuteDeleteAsync(ct);
         await db.Inbox.Where(e => e.ConnectionId == id).ExecuteDeleteAsync(ct);
         await db.BackfillCursors.Where(c => c.ConnectionId == id).ExecuteDeleteAsync(ct);
+        await db.BackfillSlices.Where(s => s.ConnectionId == id).ExecuteDeleteAsync(ct);
         await db.StripeObjects.Where(o => o.ConnectionId == id).ExecuteDeleteAsync(ct);
         await db.ReconciliationDays.Where(r => r.ConnectionId == id).ExecuteDeleteAsync(ct);
         await db.Connections.Where(c => c.Id == id).ExecuteDeleteAsync(ct);

@@ -14,7 +14,7 @@ public static class FieldSamples
 
     public static async Task<IReadOnlyDictionary<string, object?>> FetchAsync(StripeAccountClient client, TimeProvider clock, CancellationToken ct)
     {
-        var customers = (await client.ListAsync(StripeObjectType.Customer, null, ct)).Items.OfType<CustomerRecord>().ToList();
+        var customers = (await client.ListAsync(StripeObjectType.Customer, null, null, null, ct)).Items.OfType<CustomerRecord>().ToList();
         var subscriptions = await PageAsync<SubscriptionRecord>(client, StripeObjectType.Subscription, ct);
         var invoices = await PageAsync<InvoiceRecord>(client, StripeObjectType.Invoice, ct);
         var payments = await PageAsync<InvoicePaymentRecord>(client, StripeObjectType.InvoicePayment, ct);
@@ -60,5 +60,5 @@ public static class FieldSamples
 
     private static async Task<List<T>> PageAsync<T>(StripeAccountClient client, StripeObjectType type, CancellationToken ct)
         where T : StripeRecord =>
-        [.. (await client.ListAsync(type, null, ct)).Items.OfType<T>()];
+        [.. (await client.ListAsync(type, null, null, null, ct)).Items.OfType<T>()];
 }

@@ -56,6 +56,7 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
         foreach (var c in all)
         {
             var cursors = await db.BackfillCursors.AsNoTracking().Where(b => b.ConnectionId == c.Id).ToListAsync(ct);
+            var slices = (await db.BackfillSlices.AsNoTracking().Where(b => b.ConnectionId == c.Id).ToListAsync(ct)).ToLookup(b => b.Type);
             var pending = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts < 5).CountAsync(ct);
             var failed = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts >= 5).CountAsync(ct);
             var pendingPeople = await db.DirtyCustomers.Where(d => d.ConnectionId == c.Id).CountAsync(ct);
@@ -66,7 +67,7 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
             var people = await db.People.Where(p => customers.Any(l => l.PersonId == p.Id)).CountAsync(ct);
             list.Add(new ConnectionStatus(
                 c.Id, Lower(c.Mode), Lower(c.State), c.KeyHint, Lower(c.Sync),
-                [.. cursors.OrderBy(b => b.Type).Select(Progress)],
+                [.. cursors.OrderBy(b => b.Type).Select(b => Progress(b, [.. slices[b.Type]]))],
                 c.LastWebhookAt, c.LastEventCreated > 0 ? DateTimeOffset.FromUnixTimeSeconds(c.LastEventCreated) : null,
                 oldestPending is { } t ? Math.Max(0, (now - DateTimeOffset.FromUnixTimeMilliseconds(t)).TotalSeconds) : 0,
                 pending, pendingPeople, failed, c.RejectedWebhooks, unidentified, people, c.LastError, c.LastErrorAt,
@@ -77,10 +78,10 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
         return new SyncStatusReport(worst, Describe(worst), list);
     }
 
-    private static TypeProgress Progress(Ingestion.BackfillCursor b)
+    private static TypeProgress Progress(Ingestion.BackfillCursor b, IReadOnlyCollection<Ingestion.BackfillSlice> slices)
     {
         var elapsed = (b.UpdatedAt - b.StartedAt) / 1000d;
-        var fraction = b.Done ? 1 : Ingestion.Backfill.ImportSpan.Fraction(b.NewestCreated, b.OldestCreated, b.ReachedCreated);
+        var fraction = Ingestion.Backfill.ImportSpan.Fraction(b, slices);
         return new TypeProgress(Lower(b.Type), b.Fetched, b.Done ? b.Fetched : null, b.Done,
             elapsed > 0 ? Math.Round(b.Fetched / elapsed, 1) : 0,
             fraction is { } f ? Math.Round(100 * f, 1) : null,

@@ -1,5 +1,3 @@
-using StripeSync.Core.StripeApi;
-
 namespace StripeSync.Core.Ingestion;
 
 /// <summary>
@@ -16,7 +14,8 @@ public interface ISyncJobs
     /// </summary>
     static readonly TimeSpan RunBudget = TimeSpan.FromSeconds(20);
 
-    void BackfillPage(Guid connectionId, StripeObjectType type);
+    /// <summary>Runs the import of every unfinished type of the connection (one run at a time per connection).</summary>
+    void Backfill(Guid connectionId);
 
     void DrainInbox(Guid connectionId);
 

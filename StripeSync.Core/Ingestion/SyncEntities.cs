@@ -27,23 +27,43 @@ public sealed class StoredObject
     public required string Json { get; set; }
 }
 
-/// <summary>Where the backfill of one object type of one connection stands; saved with every page.</summary>
+/// <summary>Where the backfill of one object type of one connection stands, summed over its slices: progress and ETA.</summary>
 public sealed class BackfillCursor
 {
     public Guid ConnectionId { get; set; }
     public StripeObjectType Type { get; set; }
-    public string? Cursor { get; set; }
     public bool Done { get; set; }
     public long Fetched { get; set; }
     public int Pages { get; set; }
     public long StartedAt { get; set; }
     public long UpdatedAt { get; set; }
 
-    /// <summary>Created time (unix seconds) of the newest object, the oldest (estimated, see ImportSpan), and the last one fetched.</summary>
+    /// <summary>Created time (unix seconds) of the newest object fetched, and of the oldest fetched so far.</summary>
     public long? NewestCreated { get; set; }
 
     public long? OldestCreated { get; set; }
-    public long? ReachedCreated { get; set; }
+}
+
+/// <summary>
+/// One created-time range of one object type, walked newest first as its own chain of pages, so one type's pages
+/// are fetched side by side (see BackfillJob). <see cref="From"/> and <see cref="Before"/> bound <c>created</c>
+/// (unix seconds, from inclusive, before exclusive; null is open); <see cref="Cursor"/> is the last id stored.
+/// </summary>
+public sealed class BackfillSlice
+{
+    public Guid ConnectionId { get; set; }
+    public StripeObjectType Type { get; set; }
+    public int Slice { get; set; }
+    public long? From { get; set; }
+    public long? Before { get; set; }
+    public string? Cursor { get; set; }
+
+    /// <summary>Created time of the last object stored, null before the first page.</summary>
+    public long? Reached { get; set; }
+
+    public bool Done { get; set; }
+    public int Pages { get; set; }
+    public long Fetched { get; set; }
 }
 
 public enum EventSource

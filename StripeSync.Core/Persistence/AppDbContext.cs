@@ -23,6 +23,7 @@ public abstract class AppDbContext(DbContextOptions options)
     public DbSet<FieldMapping> FieldMappings => Set<FieldMapping>();
     public DbSet<StoredObject> StripeObjects => Set<StoredObject>();
     public DbSet<BackfillCursor> BackfillCursors => Set<BackfillCursor>();
+    public DbSet<BackfillSlice> BackfillSlices => Set<BackfillSlice>();
     public DbSet<InboxEvent> Inbox => Set<InboxEvent>();
     public DbSet<DirtyCustomer> DirtyCustomers => Set<DirtyCustomer>();
     public DbSet<Person> People => Set<Person>();

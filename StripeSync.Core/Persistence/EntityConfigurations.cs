@@ -65,9 +65,16 @@ internal sealed class BackfillCursorConfiguration : IEntityTypeConfiguration<Bac
     {
         cursor.ToTable("backfill_cursors");
         cursor.HasKey(c => new { c.ConnectionId, c.Type });
-        cursor.Property(c => c.Cursor).HasMaxLength(255);
-        // Two runs of the same page job (Hangfire delivers at least once) must not both advance the cursor.
-        cursor.Property(c => c.Pages).IsConcurrencyToken();
+    }
+}
+
+internal sealed class BackfillSliceConfiguration : IEntityTypeConfiguration<BackfillSlice>
+{
+    public void Configure(EntityTypeBuilder<BackfillSlice> slice)
+    {
+        slice.ToTable("backfill_slices");
+        slice.HasKey(s => new { s.ConnectionId, s.Type, s.Slice });
+        slice.Property(s => s.Cursor).HasMaxLength(255);
     }
 }
 

@@ -42,42 +42,41 @@ public sealed class StripeAccountClient
 
     public StripeTraffic Traffic { get; }
 
-    /// <summary>One page of one object type; <paramref name="cursor"/> is the last id of the previous page.</summary>
-    public Task<RecordPage> ListAsync(StripeObjectType type, string? cursor, CancellationToken ct) => type switch
+    /// <summary>
+    /// One page of one object type created in [<paramref name="from"/>, <paramref name="before"/>) (unix seconds, null
+    /// for open); <paramref name="cursor"/> is the last id of the previous page.
+    /// </summary>
+    public Task<RecordPage> ListAsync(StripeObjectType type, string? cursor, long? from, long? before, CancellationToken ct)
     {
-        StripeObjectType.Customer => Page(new CustomerService(client).ListAsync(Options<CustomerListOptions>(cursor), null, ct)),
-        StripeObjectType.Product => Page(new ProductService(client).ListAsync(Options<ProductListOptions>(cursor), null, ct)),
-        StripeObjectType.Price => Page(new PriceService(client).ListAsync(Options<PriceListOptions>(cursor, "data.tiers"), null, ct)),
-        StripeObjectType.Coupon => Page(new CouponService(client).ListAsync(Options<CouponListOptions>(cursor), null, ct)),
-        StripeObjectType.Subscription => Page(new SubscriptionService(client).ListAsync(
-            With(Options<SubscriptionListOptions>(cursor, "data.discounts", "data.items.data.discounts"), o => o.Status = "all"), null, ct)),
-        StripeObjectType.Invoice => Page(new InvoiceService(client).ListAsync(Options<InvoiceListOptions>(cursor), null, ct)),
-        StripeObjectType.InvoicePayment => Page(new InvoicePaymentService(client).ListAsync(Options<InvoicePaymentListOptions>(cursor), null, ct)),
-        StripeObjectType.Charge => Page(new ChargeService(client).ListAsync(Options<ChargeListOptions>(cursor), null, ct)),
-        StripeObjectType.Refund => Page(new RefundService(client).ListAsync(Options<RefundListOptions>(cursor), null, ct)),
-        StripeObjectType.CheckoutSession => Page(new SessionService(client).ListAsync(Options<SessionListOptions>(cursor, "data.line_items"), null, ct)),
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not listed by the backfill."),
-    };
-
-    /// <summary>Whether any object of a type was created before <paramref name="before"/>: one list call with limit=1.</summary>
-    public async Task<bool> AnyCreatedBeforeAsync(StripeObjectType type, DateTimeOffset before, CancellationToken ct)
-    {
-        var path = type switch
+        var created = new DateRangeOptions
         {
-            StripeObjectType.Customer => "/v1/customers",
-            StripeObjectType.Product => "/v1/products",
-            StripeObjectType.Price => "/v1/prices",
-            StripeObjectType.Coupon => "/v1/coupons",
-            StripeObjectType.Subscription => "/v1/subscriptions?status=all&",
-            StripeObjectType.Invoice => "/v1/invoices",
-            StripeObjectType.InvoicePayment => "/v1/invoice_payments",
-            StripeObjectType.Charge => "/v1/charges",
-            StripeObjectType.Refund => "/v1/refunds",
-            StripeObjectType.CheckoutSession => "/v1/checkout/sessions",
+            GreaterThanOrEqual = from is { } f ? DateTimeOffset.FromUnixTimeSeconds(f).UtcDateTime : null,
+            LessThan = before is { } b ? DateTimeOffset.FromUnixTimeSeconds(b).UtcDateTime : null,
+        };
+        return type switch
+        {
+            StripeObjectType.Customer => Page(new CustomerService(client).ListAsync(
+                With(Options<CustomerListOptions>(cursor), o => o.Created = created), null, ct)),
+            StripeObjectType.Product => Page(new ProductService(client).ListAsync(
+                With(Options<ProductListOptions>(cursor), o => o.Created = created), null, ct)),
+            StripeObjectType.Price => Page(new PriceService(client).ListAsync(
+                With(Options<PriceListOptions>(cursor, "data.tiers"), o => o.Created = created), null, ct)),
+            StripeObjectType.Coupon => Page(new CouponService(client).ListAsync(
+                With(Options<CouponListOptions>(cursor), o => o.Created = created), null, ct)),
+            StripeObjectType.Subscription => Page(new SubscriptionService(client).ListAsync(
+                With(Options<SubscriptionListOptions>(cursor, "data.discounts", "data.items.data.discounts"), o => (o.Status, o.Created) = ("all", created)), null, ct)),
+            StripeObjectType.Invoice => Page(new InvoiceService(client).ListAsync(
+                With(Options<InvoiceListOptions>(cursor), o => o.Created = created), null, ct)),
+            StripeObjectType.InvoicePayment => Page(new InvoicePaymentService(client).ListAsync(
+                With(Options<InvoicePaymentListOptions>(cursor), o => o.Created = created), null, ct)),
+            StripeObjectType.Charge => Page(new ChargeService(client).ListAsync(
+                With(Options<ChargeListOptions>(cursor), o => o.Created = created), null, ct)),
+            StripeObjectType.Refund => Page(new RefundService(client).ListAsync(
+                With(Options<RefundListOptions>(cursor), o => o.Created = created), null, ct)),
+            StripeObjectType.CheckoutSession => Page(new SessionService(client).ListAsync(
+                With(Options<SessionListOptions>(cursor, "data.line_items"), o => o.Created = created), null, ct)),
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not listed by the backfill."),
         };
-        var query = (path.EndsWith('&') ? path : path + "?") + "limit=1&created%5Blt%5D=" + before.ToUnixTimeSeconds();
-        return (await RawGetAsync(query, ct))["data"] is Newtonsoft.Json.Linq.JArray { Count: > 0 };
     }
 
     /// <summary>A GET whose JSON we read ourselves.</summary>

@@ -24,16 +24,19 @@ public sealed class StripeTraffic(double accountPerSecond, double endpointPerSec
         Interlocked.Read(ref serverErrors), Interlocked.Read(ref networkErrors),
         TimeSpan.FromTicks(Interlocked.Read(ref waitTicks)), keyRevoked);
 
-    /// <summary>Waits for a token of the account bucket and of the endpoint's bucket.</summary>
+    /// <summary>
+    /// Waits for a token of the endpoint's bucket, then of the account's. In that order, a request queued behind its
+    /// busy endpoint holds no account token, which other endpoints' requests can use meanwhile.
+    /// </summary>
     public async Task AcquireAsync(string endpoint, CancellationToken ct)
     {
         var started = clock.GetTimestamp();
-        using (var lease = await account.AcquireAsync(1, ct))
+        using (var lease = await endpoints.GetOrAdd(endpoint, _ => Bucket(endpointPerSecond)).AcquireAsync(1, ct))
         {
             EnsureAcquired(lease);
         }
 
-        using (var lease = await endpoints.GetOrAdd(endpoint, _ => Bucket(endpointPerSecond)).AcquireAsync(1, ct))
+        using (var lease = await account.AcquireAsync(1, ct))
         {
             EnsureAcquired(lease);
         }

@@ -5,7 +5,6 @@ using StripeSync.Core.Ingestion;
 using StripeSync.Core.Ingestion.Backfill;
 using StripeSync.Core.Ingestion.Inbox;
 using StripeSync.Core.People;
-using StripeSync.Core.StripeApi;
 
 namespace StripeSync.Web.Setup;
 
@@ -17,8 +16,8 @@ public sealed class HangfireSyncJobs(IBackgroundJobClient client) : ISyncJobs
 
     private readonly ConcurrentDictionary<Guid, bool> drainScheduled = new();
 
-    public void BackfillPage(Guid connectionId, StripeObjectType type) =>
-        client.Enqueue<SyncJobRunner>(job => job.BackfillPageAsync(connectionId, type, CancellationToken.None));
+    public void Backfill(Guid connectionId) =>
+        client.Enqueue<SyncJobRunner>(job => job.BackfillAsync(connectionId, CancellationToken.None));
 
     /// <summary>
     /// One drain job per connection per <see cref="DrainGathering"/>, not one per request: each drain empties the whole
@@ -48,15 +47,15 @@ public sealed class HangfireSyncJobs(IBackgroundJobClient client) : ISyncJobs
 }
 
 /// <summary>
-/// The job entry points Hangfire calls. Draining the inbox and deriving people are serialised (one at a
-/// time across all workers, through Hangfire's distributed lock), so two workers never apply the same
-/// events or rebuild the same person at once; backfill pages run side by side.
+/// The job entry points Hangfire calls. The import, draining the inbox and deriving people are each serialised
+/// (one at a time across all workers, through Hangfire's distributed lock), so two workers never walk the same
+/// slice, apply the same events or rebuild the same person at once; an import run walks its pages side by side.
 /// </summary>
 public sealed class SyncJobRunner(BackfillJob backfill, InboxProcessor inbox, DeriveJob derive, EventsPoll poll, Reconciliation reconciliation)
 {
+    [DisableConcurrentExecution(timeoutInSeconds: 600)]
     [AutomaticRetry(Attempts = 10, DelaysInSeconds = [5, 10, 30, 60, 120, 300, 600, 600, 600, 600])]
-    public Task BackfillPageAsync(Guid connectionId, StripeObjectType type, CancellationToken ct) =>
-        backfill.RunPageAsync(connectionId, type, ct);
+    public Task BackfillAsync(Guid connectionId, CancellationToken ct) => backfill.RunAsync(connectionId, ct);
 
     [DisableConcurrentExecution(timeoutInSeconds: 600)]
     public Task DrainInboxAsync(Guid connectionId, CancellationToken ct) => inbox.DrainAsync(connectionId, ct);

@@ -92,7 +92,7 @@ public static class ImportScenario
             string? cursor = null;
             do
             {
-                cursor = (await client.ListAsync(type, cursor, default)).NextCursor;
+                cursor = (await client.ListAsync(type, cursor, null, null, default)).NextCursor;
             }
             while (cursor is not null);
         }

@@ -4,7 +4,6 @@ using StripeSync.Core.Ingestion;
 using StripeSync.Core.Ingestion.Backfill;
 using StripeSync.Core.Ingestion.Inbox;
 using StripeSync.Core.People;
-using StripeSync.Core.StripeApi;
 
 namespace StripeSync.Bench;
 
@@ -21,8 +20,8 @@ public sealed class InlineJobs : ISyncJobs, IDisposable
 
     public IServiceProvider Provider { get; set; } = default!;
 
-    public void BackfillPage(Guid connectionId, StripeObjectType type) =>
-        queue.Enqueue(() => Provider.GetRequiredService<BackfillJob>().RunPageAsync(connectionId, type, CancellationToken.None));
+    public void Backfill(Guid connectionId) =>
+        queue.Enqueue(() => Provider.GetRequiredService<BackfillJob>().RunAsync(connectionId, CancellationToken.None));
 
     public void DrainInbox(Guid connectionId) =>
         queue.Enqueue(() => Provider.GetRequiredService<InboxProcessor>().DrainAsync(connectionId, CancellationToken.None));

@@ -301,7 +301,7 @@ public static class QueriesScenario
     /// <summary>Queries enqueue nothing; Core's services only need something to hand jobs to.</summary>
     private sealed class NoJobs : StripeSync.Core.Ingestion.ISyncJobs
     {
-        public void BackfillPage(Guid connectionId, StripeSync.Core.StripeApi.StripeObjectType type)
+        public void Backfill(Guid connectionId)
         {
         }
 

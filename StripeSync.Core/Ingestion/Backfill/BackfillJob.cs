@@ -7,9 +7,13 @@ using StripeSync.Core.StripeApi;
 namespace StripeSync.Core.Ingestion.Backfill;
 
 /// <summary>
-/// The import of existing data: one chain of page jobs per object type, running side by side within the
-/// connection's rate budget. Each page is stored with its cursor in one transaction, so a crash or restart
-/// resumes at the page where it stopped, and a page fetched twice changes nothing.
+/// The import of existing data. Stripe's lists can only be walked one page after another (a page's cursor is the
+/// last id of the page before), so each object type is cut into created-time slices walked side by side, each its
+/// own chain of pages, and every type at once: the rate limiter, not the round trip, sets the pace
+/// (docs/decisions/0011). A type starts as one open slice; while it has fewer walkers than <see cref="WalkersPerType"/>,
+/// the slice with the most left is cut in two at the middle of the time it has left. Each page is stored with its
+/// slice's cursor in one transaction, so a crash or restart resumes every slice where it stopped, and a page fetched
+/// twice changes nothing. One run works for <see cref="ISyncJobs.RunBudget"/>, then queues its continuation.
 /// </summary>
 public sealed class BackfillJob(
     IDbContextFactory<AppDbContext> dbFactory, Connections.Connections connections, ISyncJobs jobs, TimeProvider clock, ILogger<BackfillJob> logger)
@@ -25,7 +29,19 @@ public sealed class BackfillJob(
     /// <summary>The reference data every sync needs, even one that skips history: names of products and plans, coupons.</summary>
     public static readonly IReadOnlyList<StripeObjectType> CatalogTypes = [StripeObjectType.Product, StripeObjectType.Price, StripeObjectType.Coupon];
 
-    /// <summary>Creates the cursors (once) and starts every type's chain that is not finished.</summary>
+    /// <summary>
+    /// Pages of one type in flight at once. Stripe allows 25 requests/s per endpoint; a page takes its round trip
+    /// (50–200 ms) plus its parse, so four chains keep an endpoint near its limit.
+    /// </summary>
+    public const int WalkersPerType = 4;
+
+    /// <summary>Stripe launched in 2011: no object is older.</summary>
+    private static readonly long StripeEpoch = new DateTimeOffset(2011, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
+
+    /// <summary>A slice with less time than this left (seconds) is not cut further.</summary>
+    private const long MinimumWidth = 60;
+
+    /// <summary>Creates the cursors and first slices (once) and starts the import.</summary>
     /// <param name="catalogOnly">Skip mode: only products, prices and coupons, no customers or history.</param>
     public async Task StartAsync(Guid connectionId, CancellationToken ct, bool catalogOnly = false)
     {
@@ -36,6 +52,7 @@ public sealed class BackfillJob(
             foreach (var type in (catalogOnly ? CatalogTypes : Types).Except(existing))
             {
                 db.BackfillCursors.Add(new BackfillCursor { ConnectionId = connectionId, Type = type, StartedAt = now, UpdatedAt = now });
+                db.BackfillSlices.Add(new BackfillSlice { ConnectionId = connectionId, Type = type, Slice = 0 });
             }
 
             await db.SaveChangesAsync(ct);
@@ -49,19 +66,18 @@ public sealed class BackfillJob(
         await ResumeAsync(connectionId, ct);
     }
 
-    /// <summary>Enqueues the next page of every unfinished type (start-up calls this: a lost queue loses nothing).</summary>
+    /// <summary>Queues a run if any slice is unfinished (start-up calls this: a lost queue loses nothing).</summary>
     public async Task ResumeAsync(Guid connectionId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var open = await db.BackfillCursors.Where(c => c.ConnectionId == connectionId && !c.Done).Select(c => c.Type).ToListAsync(ct);
-        foreach (var type in open)
+        if (await db.BackfillSlices.AnyAsync(s => s.ConnectionId == connectionId && !s.Done, ct))
         {
-            jobs.BackfillPage(connectionId, type);
+            jobs.Backfill(connectionId);
         }
     }
 
-    /// <summary>Fetches, stores and checkpoints one page of one type, then enqueues the next.</summary>
-    public async Task RunPageAsync(Guid connectionId, StripeObjectType type, CancellationToken ct)
+    /// <summary>Walks every unfinished slice of the connection for up to <see cref="ISyncJobs.RunBudget"/>, then queues the rest.</summary>
+    public async Task RunAsync(Guid connectionId, CancellationToken ct)
     {
         var connection = await connections.FindAsync(connectionId, ct);
         if (connection is null || connection.State == ConnectionState.KeyRevoked)
@@ -69,109 +85,42 @@ public sealed class BackfillJob(
             return;
         }
 
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var cursor = await db.BackfillCursors.SingleOrDefaultAsync(c => c.ConnectionId == connectionId && c.Type == type, ct);
-        if (cursor is null || cursor.Done)
+        List<BackfillSlice> open;
+        Dictionary<StripeObjectType, BackfillCursor> cursors;
+        Dictionary<StripeObjectType, int> numbers;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            open = await db.BackfillSlices.AsNoTracking().Where(s => s.ConnectionId == connectionId && !s.Done).ToListAsync(ct);
+            cursors = await db.BackfillCursors.AsNoTracking().Where(c => c.ConnectionId == connectionId).ToDictionaryAsync(c => c.Type, ct);
+            numbers = (await db.BackfillSlices.Where(s => s.ConnectionId == connectionId)
+                .GroupBy(s => s.Type).Select(g => new { g.Key, Max = g.Max(s => s.Slice) }).ToListAsync(ct)).ToDictionary(g => g.Key, g => g.Max);
+        }
+
+        if (open.Count == 0)
         {
             return;
         }
 
-        RecordPage page;
-        var client = connections.ClientFor(connection);
-        // The page shows every change made before the second its request left, perhaps more: it ranks just below
-        // an event of that second (which then wins), above every older one. Stamped with the time it was written
-        // instead, a page fetched before a change and written after it would outrank that change's event.
-        var version = (clock.GetUtcNow().ToUnixTimeSeconds() * 1000) - 1;
-        try
+        using var walk = new Walk(dbFactory, connections, clock, logger, connectionId, connections.ClientFor(connection), open, cursors, numbers, ct);
+        await walk.RunAsync();
+        if (walk.Revoked)
         {
-            page = await client.ListAsync(type, cursor.Cursor, ct);
-            page = page with { Items = await CompleteAsync(client, page.Items, ct) };
-        }
-        catch (StripeCallException e) when (e.KeyRevoked)
-        {
-            logger.LogWarning("Backfill of {Type} stopped: Stripe answered 401 for connection {ConnectionId}", type, connectionId);
+            logger.LogWarning("Backfill stopped: Stripe answered 401 for connection {ConnectionId}", connectionId);
             await connections.SetStateAsync(connectionId, ConnectionState.KeyRevoked,
-                "Stripe refused the key (401): it was revoked or deleted. Replace the key in Settings → Connections.", ct);
-            return;
-        }
-        catch (StripeCallException e) when (e.Status == 403)
-        {
-            // The key lacks this permission: the type is skipped, and health says which and why. Checkout sessions
-            // are optional (SPEC §1): without them only the checkout events are missing, which is not an error.
-            logger.LogWarning("Backfill of {Type} skipped: permission missing on connection {ConnectionId}", type, connectionId);
-            var message = $"Cannot read {type}: {e.Message}";
-            if (type == StripeObjectType.CheckoutSession)
-            {
-                await connections.UpdateAsync(connectionId, c =>
-                {
-                    c.LastError = message + " Checkout Completed and Checkout Abandoned events are not available.";
-                    c.LastErrorAt = clock.GetUtcNow();
-                }, ct);
-            }
-            else
-            {
-                await connections.SetStateAsync(connectionId, ConnectionState.Error, message, ct);
-            }
-
-            page = new RecordPage([], null);
-        }
-
-        if (page.Items.Count > 0)
-        {
-            cursor.NewestCreated ??= page.Items[0].Created.ToUnixTimeSeconds();
-            cursor.ReachedCreated = page.Items[^1].Created.ToUnixTimeSeconds();
-            if (cursor.OldestCreated is null && page.NextCursor is not null)
-            {
-                cursor.OldestCreated = await EstimateOldestAsync(client, type, cursor.NewestCreated.Value, ct);
-            }
-        }
-
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await StateStore.UpsertAsync(db, connectionId, page.Items, version, now, ct);
-        cursor.Cursor = page.NextCursor ?? cursor.Cursor;
-        cursor.Done = page.NextCursor is null;
-        cursor.Fetched += page.Items.Count;
-        cursor.Pages++;
-        cursor.UpdatedAt = now;
-        try
-        {
-            await db.SaveChangesAsync(ct);
-            await transaction.CommitAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // Another run of this same page got there first and has already enqueued the next one.
+                "Stripe refused the key (401): it was revoked or deleted. Replace the key in Settings → Connections.", CancellationToken.None);
             return;
         }
 
-        if (!cursor.Done)
-        {
-            jobs.BackfillPage(connectionId, type);
-        }
-        else if (!await db.BackfillCursors.AnyAsync(c => c.ConnectionId == connectionId && !c.Done, ct))
+        walk.ThrowIfFailed();
+        ct.ThrowIfCancellationRequested();
+        if (walk.Finished)
         {
             logger.LogInformation("Backfill of connection {ConnectionId} fetched every type", connectionId);
-            // Refunds and invoice payments fetched before their charge or invoice could not name a customer
-            // then; deriving every customer once now covers them.
-            await db.Database.ExecuteSqlAsync(
-                $"INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\", \"Stamp\") SELECT \"ConnectionId\", \"StripeId\", {now}, {Guid.NewGuid()} FROM stripe_objects WHERE \"ConnectionId\" = {connectionId} AND \"Type\" = {(int)StripeObjectType.Customer} ON CONFLICT (\"ConnectionId\", \"CustomerId\") DO UPDATE SET \"Stamp\" = excluded.\"Stamp\"",
-                ct);
             jobs.Derive(connectionId);
         }
-    }
-
-    /// <summary>The far end of the type's time span, for progress and ETA; an import goes on without it if Stripe won't say.</summary>
-    private async Task<long?> EstimateOldestAsync(StripeAccountClient client, StripeObjectType type, long newest, CancellationToken ct)
-    {
-        try
+        else
         {
-            return await ImportSpan.OldestCreatedAsync(client, type, newest, ct);
-        }
-        catch (StripeCallException e) when (!e.KeyRevoked)
-        {
-            logger.LogInformation("No ETA for {Type}: Stripe answered {Status} while measuring its time span", type, e.Status);
-            return null;
+            jobs.Backfill(connectionId);
         }
     }
 
@@ -192,5 +141,362 @@ public sealed class BackfillJob(
         }
 
         return complete;
+    }
+
+    /// <summary>
+    /// One run: a walker task per slice being walked, and this coordinator, which starts walkers and cuts slices
+    /// whenever a walker reports a page. Pages are written one at a time (SQLite has one writer anyway), and a cut
+    /// happens under the same lock, so a slice's bounds never change between reading a page and writing it.
+    /// </summary>
+    private sealed class Walk(
+        IDbContextFactory<AppDbContext> dbFactory, Connections.Connections connections, TimeProvider clock, ILogger logger, Guid connectionId, StripeAccountClient client, List<BackfillSlice> slices,
+        Dictionary<StripeObjectType, BackfillCursor> cursors, Dictionary<StripeObjectType, int> numbers, CancellationToken ct) : IDisposable
+    {
+        private readonly SemaphoreSlim writer = new(1, 1);
+        private readonly SemaphoreSlim pulse = new(0);
+        private readonly HashSet<BackfillSlice> running = [];
+        private readonly List<Exception> failures = [];
+        private readonly long deadline = clock.GetTimestamp() + (long)(ISyncJobs.RunBudget.TotalSeconds * clock.TimestampFrequency);
+        private volatile bool over;
+
+        public bool Revoked { get; private set; }
+
+        /// <summary>Whether this run wrote the page that finished the import.</summary>
+        public bool Finished { get; private set; }
+
+        public async Task RunAsync()
+        {
+            var walkers = new List<Task>();
+            while (true)
+            {
+                if (!over)
+                {
+                    walkers.AddRange(await StartWalkersAsync());
+                }
+
+                walkers.RemoveAll(w => w.IsCompleted);
+                if (walkers.Count == 0)
+                {
+                    return;
+                }
+
+                await pulse.WaitAsync(CancellationToken.None);
+                over |= ct.IsCancellationRequested || clock.GetTimestamp() > deadline;
+            }
+        }
+
+        public void Dispose()
+        {
+            writer.Dispose();
+            pulse.Dispose();
+        }
+
+        public void ThrowIfFailed()
+        {
+            if (failures.Count > 0)
+            {
+                throw failures.Count == 1 ? failures[0] : new AggregateException(failures);
+            }
+        }
+
+        /// <summary>Starts walkers for slices nobody walks and cuts slices where a type has walkers to spare, under the writer lock.</summary>
+        private async Task<List<Task>> StartWalkersAsync()
+        {
+            var started = new List<Task>();
+            await writer.WaitAsync(CancellationToken.None);
+            try
+            {
+                foreach (var type in slices.Where(s => !s.Done).Select(s => s.Type).Distinct().ToList())
+                {
+                    var walking = running.Count(s => s.Type == type);
+                    foreach (var slice in slices.Where(s => s.Type == type && !s.Done && !running.Contains(s)).ToList())
+                    {
+                        if (walking++ >= WalkersPerType)
+                        {
+                            break;
+                        }
+
+                        started.Add(Start(slice));
+                    }
+
+                    while (walking++ < WalkersPerType && await CutAsync(type) is { } slice)
+                    {
+                        started.Add(Start(slice));
+                    }
+                }
+            }
+            finally
+            {
+                writer.Release();
+            }
+
+            return started;
+        }
+
+        private Task Start(BackfillSlice slice)
+        {
+            running.Add(slice);
+            return Task.Run(() => WalkAsync(slice), CancellationToken.None);
+        }
+
+        /// <summary>
+        /// Cuts the walked slice of the type with the most pages left in two: it keeps the newer half of what it has
+        /// left, a new slice takes the older. Pages left are estimated from the slice's own pace (objects per second
+        /// of created time walked). Below the open (oldest) slice lies the time back to Stripe's launch, so the first
+        /// cuts of a short history find empty time, one request each, and the open slice ends at the first that is.
+        /// </summary>
+        private async Task<BackfillSlice?> CutAsync(StripeObjectType type)
+        {
+            BackfillSlice? best = null;
+            var bestLeft = 1.5;
+            long bestLow = 0;
+            foreach (var slice in running.Where(s => s.Type == type && s.Reached is not null))
+            {
+                var low = slice.From ?? StripeEpoch;
+                var top = slice.Before ?? (cursors[type].NewestCreated ?? slice.Reached!.Value) + 1;
+                var walked = top - slice.Reached!.Value;
+                var left = slice.Reached.Value - low;
+                var pages = walked > 0 && slice.Fetched > 0 ? left * (slice.Fetched / (double)walked) / 100 : double.MaxValue;
+                if (left >= 2 * MinimumWidth && pages > bestLeft)
+                {
+                    (best, bestLeft, bestLow) = (slice, pages, low);
+                }
+            }
+
+            if (best is null)
+            {
+                return null;
+            }
+
+            var middle = bestLow + ((best.Reached!.Value - bestLow) / 2);
+            var cut = new BackfillSlice
+            {
+                ConnectionId = connectionId,
+                Type = type,
+                Slice = numbers[type] = numbers.GetValueOrDefault(type) + 1,
+                From = best.From,
+                Before = middle,
+            };
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            await db.BackfillSlices.Where(s => s.ConnectionId == connectionId && s.Type == type && s.Slice == best.Slice)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.From, middle), CancellationToken.None);
+            db.BackfillSlices.Add(cut);
+            await db.SaveChangesAsync(CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
+            lock (best)
+            {
+                best.From = middle;
+            }
+
+            slices.Add(cut);
+            return cut;
+        }
+
+        /// <summary>Fetches and writes the slice's pages, asking for the next page while the current one is written.</summary>
+        private async Task WalkAsync(BackfillSlice slice)
+        {
+            try
+            {
+                var next = FetchAsync(slice, slice.Cursor);
+                while (next is not null)
+                {
+                    var (page, version) = await next;
+                    next = page.NextCursor is { } cursor && !over ? FetchAsync(slice, cursor) : null;
+                    if (!await WriteAsync(slice, page, version))
+                    {
+                        if (next is not null)
+                        {
+                            await next; // Fetched for a slice that has just ended (cut under it): nothing to keep.
+                        }
+
+                        return;
+                    }
+                }
+            }
+            catch (StripeCallException e) when (e.KeyRevoked)
+            {
+                Revoked = true;
+                over = true;
+            }
+            catch (StripeCallException e) when (e.Status == 403)
+            {
+                await SkipAsync(slice.Type, e);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                over = true;
+            }
+#pragma warning disable CA1031 // The run ends with every walker's failure rethrown, so Hangfire retries it.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                lock (failures)
+                {
+                    failures.Add(e);
+                }
+
+                over = true;
+            }
+            finally
+            {
+                await writer.WaitAsync(CancellationToken.None);
+                running.Remove(slice);
+                writer.Release();
+                pulse.Release();
+            }
+        }
+
+        private async Task<(RecordPage Page, long Version)> FetchAsync(BackfillSlice slice, string? cursor)
+        {
+            // The page shows every change made before the second its request left, perhaps more: it ranks just below
+            // an event of that second (which then wins), above every older one. Stamped with the time it was written
+            // instead, a page fetched before a change and written after it would outrank that change's event.
+            var version = (clock.GetUtcNow().ToUnixTimeSeconds() * 1000) - 1;
+            long? from;
+            lock (slice)
+            {
+                from = slice.From;
+            }
+
+            var page = await client.ListAsync(slice.Type, cursor, from, slice.Before, ct);
+            return (page with { Items = await CompleteAsync(client, page.Items, ct) }, version);
+        }
+
+        /// <summary>
+        /// Stores a page with its slice's new cursor in one transaction; returns whether the slice goes on. Objects
+        /// older than the slice's lower bound (raised by a cut while the page was on its way) are the new slice's.
+        /// </summary>
+        private async Task<bool> WriteAsync(BackfillSlice slice, RecordPage page, long version)
+        {
+            await writer.WaitAsync(CancellationToken.None);
+            try
+            {
+                var items = slice.From is { } from ? page.Items.Where(i => i.Created.ToUnixTimeSeconds() >= from).ToList() : page.Items;
+                var done = page.NextCursor is null || items.Count < page.Items.Count;
+                var reached = items.Count > 0 ? items[^1].Created.ToUnixTimeSeconds() : slice.Reached;
+                var typeDone = done && slices.All(s => s == slice || s.Type != slice.Type || s.Done);
+                var finished = typeDone && slices.All(s => s == slice || s.Done);
+                var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+                var newest = items.Count > 0 ? items[0].Created.ToUnixTimeSeconds() : (long?)null;
+                var oldest = reached;
+
+                await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+                await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+                await StateStore.UpsertAsync(db, connectionId, items, version, now, CancellationToken.None);
+                await db.SaveChangesAsync(CancellationToken.None);
+                var cursor = page.NextCursor ?? slice.Cursor;
+                var updated = await db.BackfillSlices
+                    .Where(s => s.ConnectionId == connectionId && s.Type == slice.Type && s.Slice == slice.Slice && s.Pages == slice.Pages)
+                    .ExecuteUpdateAsync(u => u
+                        .SetProperty(s => s.Cursor, cursor)
+                        .SetProperty(s => s.Reached, reached)
+                        .SetProperty(s => s.Done, done)
+                        .SetProperty(s => s.Pages, s => s.Pages + 1)
+                        .SetProperty(s => s.Fetched, s => s.Fetched + items.Count), CancellationToken.None);
+                if (updated == 0)
+                {
+                    return false; // Another run of this job walked the slice on: its pages stand.
+                }
+
+                await db.BackfillCursors.Where(c => c.ConnectionId == connectionId && c.Type == slice.Type)
+                    .ExecuteUpdateAsync(u => u
+                        .SetProperty(c => c.Fetched, c => c.Fetched + items.Count)
+                        .SetProperty(c => c.Pages, c => c.Pages + 1)
+                        .SetProperty(c => c.UpdatedAt, now)
+                        .SetProperty(c => c.Done, typeDone)
+                        .SetProperty(c => c.NewestCreated, c => newest != null && (c.NewestCreated == null || c.NewestCreated < newest) ? newest : c.NewestCreated)
+                        .SetProperty(c => c.OldestCreated, c => oldest != null && (c.OldestCreated == null || c.OldestCreated > oldest) ? oldest : c.OldestCreated),
+                        CancellationToken.None);
+                if (finished)
+                {
+                    await MarkEveryCustomerAsync(db, now);
+                }
+
+                await transaction.CommitAsync(CancellationToken.None);
+
+                var cursorRow = cursors[slice.Type];
+                cursorRow.NewestCreated = Math.Max(cursorRow.NewestCreated ?? long.MinValue, newest ?? long.MinValue) is var n && n != long.MinValue ? n : null;
+                lock (slice)
+                {
+                    slice.Cursor = cursor;
+                    slice.Reached = reached;
+                    slice.Done = done;
+                    slice.Pages++;
+                    slice.Fetched += items.Count;
+                }
+
+                Finished |= finished;
+                return !done;
+            }
+            finally
+            {
+                writer.Release();
+                pulse.Release();
+            }
+        }
+
+        /// <summary>The key may not read this type: it is skipped, and health says which and why.</summary>
+        private async Task SkipAsync(StripeObjectType type, StripeCallException e)
+        {
+            await writer.WaitAsync(CancellationToken.None);
+            try
+            {
+                if (slices.Where(s => s.Type == type).All(s => s.Done))
+                {
+                    return; // Another walker of the type got here first.
+                }
+
+                logger.LogWarning("Backfill of {Type} skipped: permission missing on connection {ConnectionId}", type, connectionId);
+                var finished = slices.All(s => s.Type == type || s.Done);
+                var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+                await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+                await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+                await db.BackfillSlices.Where(s => s.ConnectionId == connectionId && s.Type == type)
+                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.Done, true), CancellationToken.None);
+                await db.BackfillCursors.Where(c => c.ConnectionId == connectionId && c.Type == type)
+                    .ExecuteUpdateAsync(u => u.SetProperty(c => c.Done, true).SetProperty(c => c.UpdatedAt, now), CancellationToken.None);
+                if (finished)
+                {
+                    await MarkEveryCustomerAsync(db, now);
+                }
+
+                await transaction.CommitAsync(CancellationToken.None);
+                foreach (var slice in slices.Where(s => s.Type == type))
+                {
+                    slice.Done = true;
+                }
+
+                Finished |= finished;
+
+                // Checkout sessions are optional (SPEC §1): without them only the checkout events are missing, which is not an error.
+                var message = $"Cannot read {type}: {e.Message}";
+                if (type == StripeObjectType.CheckoutSession)
+                {
+                    await connections.UpdateAsync(connectionId, c =>
+                    {
+                        c.LastError = message + " Checkout Completed and Checkout Abandoned events are not available.";
+                        c.LastErrorAt = clock.GetUtcNow();
+                    }, CancellationToken.None);
+                }
+                else
+                {
+                    await connections.SetStateAsync(connectionId, ConnectionState.Error, message, CancellationToken.None);
+                }
+            }
+            finally
+            {
+                writer.Release();
+            }
+        }
+
+        /// <summary>
+        /// Refunds and invoice payments fetched before their charge or invoice could not name a customer then;
+        /// deriving every customer once, in the transaction that ends the import, covers them.
+        /// </summary>
+        private async Task MarkEveryCustomerAsync(AppDbContext db, long now) =>
+            await db.Database.ExecuteSqlAsync(
+                $"INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\", \"Stamp\") SELECT \"ConnectionId\", \"StripeId\", {now}, {Guid.NewGuid()} FROM stripe_objects WHERE \"ConnectionId\" = {connectionId} AND \"Type\" = {(int)StripeObjectType.Customer} ON CONFLICT (\"ConnectionId\", \"CustomerId\") DO UPDATE SET \"Stamp\" = excluded.\"Stamp\"",
+                CancellationToken.None);
     }
 }

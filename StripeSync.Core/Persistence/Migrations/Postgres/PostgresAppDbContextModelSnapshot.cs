@@ -410,10 +410,6 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.Property<int>("Type")
                         .HasColumnType("integer");
 
-                    b.Property<string>("Cursor")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
-
                     b.Property<bool>("Done")
                         .HasColumnType("boolean");
 
@@ -427,11 +423,7 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.Property<int>("Pages")
-                        .IsConcurrencyToken()
                         .HasColumnType("integer");
-
-                    b.Property<long?>("ReachedCreated")
-                        .HasColumnType("bigint");
 
                     b.Property<long>("StartedAt")
                         .HasColumnType("bigint");
@@ -442,6 +434,44 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.HasKey("ConnectionId", "Type");
 
                     b.ToTable("backfill_cursors", (string)null);
+                });
+
+            modelBuilder.Entity("StripeSync.Core.Ingestion.BackfillSlice", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Type")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Slice")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("Before")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Cursor")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<bool>("Done")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("Fetched")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("From")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Pages")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("Reached")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ConnectionId", "Type", "Slice");
+
+                    b.ToTable("backfill_slices", (string)null);
                 });
 
             modelBuilder.Entity("StripeSync.Core.Ingestion.DirtyCustomer", b =>

@@ -399,10 +399,6 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.Property<int>("Type")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Cursor")
-                        .HasMaxLength(255)
-                        .HasColumnType("TEXT");
-
                     b.Property<bool>("Done")
                         .HasColumnType("INTEGER");
 
@@ -416,10 +412,6 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Pages")
-                        .IsConcurrencyToken()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long?>("ReachedCreated")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("StartedAt")
@@ -431,6 +423,44 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.HasKey("ConnectionId", "Type");
 
                     b.ToTable("backfill_cursors", (string)null);
+                });
+
+            modelBuilder.Entity("StripeSync.Core.Ingestion.BackfillSlice", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Type")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Slice")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("Before")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Cursor")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Done")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Fetched")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("From")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Pages")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("Reached")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ConnectionId", "Type", "Slice");
+
+                    b.ToTable("backfill_slices", (string)null);
                 });
 
             modelBuilder.Entity("StripeSync.Core.Ingestion.DirtyCustomer", b =>
