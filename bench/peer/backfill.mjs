@@ -55,7 +55,8 @@ sync.stripe = new Stripe(key, options);
 const requests = {};
 let lastPath = null;
 sync.stripe.on('response', (event) => {
-  const endpoint = event.path.split('?')[0].replace(/\/[a-z]+_[A-Za-z0-9]+(?=\/|$)/g, '/{id}');
+  // An id is a segment with an underscore and a digit (cus_123), as the simulator counts endpoints for its limits.
+  const endpoint = event.path.split('?')[0].split('/').map((s) => (s.includes('_') && /\d/.test(s) ? '{id}' : s)).join('/');
   lastPath = endpoint;
   requests[endpoint] ??= {};
   requests[endpoint][event.status] = (requests[endpoint][event.status] ?? 0) + 1;
