@@ -1,6 +1,7 @@
 using System.Net;
 using Stripe;
 using Stripe.Checkout;
+using StripeSync.Simulator.Api;
 
 namespace StripeSync.Tests.Simulator;
 
@@ -75,4 +76,12 @@ public sealed class SimulatorPeerEndpointsTests(SimulatorFixture fixture)
         using var badLimit = await fixture.GetAsync(path + "?limit=101", "rk_live_sim_full");
         Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
     }
+
+    [Theory]
+    [InlineData("/v1/checkout/sessions/cs_HgNtUCAhXAAdQJ/line_items", "/v1/checkout/sessions/{id}/line_items")]
+    [InlineData("/v1/invoices/in_1a2b/lines", "/v1/invoices/{id}/lines")]
+    [InlineData("/v1/payment_methods", "/v1/payment_methods")]
+    [InlineData("/v1/radar/early_fraud_warnings", "/v1/radar/early_fraud_warnings")]
+    public void Ids_fold_into_one_endpoint_for_the_per_endpoint_limit_whatever_their_letters(string path, string endpoint) =>
+        Assert.Equal(endpoint, Gate.Endpoint(path));
 }

@@ -55,8 +55,9 @@ sync.stripe = new Stripe(key, options);
 const requests = {};
 let lastPath = null;
 sync.stripe.on('response', (event) => {
-  // An id is a segment with an underscore and a digit (cus_123), as the simulator counts endpoints for its limits.
-  const endpoint = event.path.split('?')[0].split('/').map((s) => (s.includes('_') && /\d/.test(s) ? '{id}' : s)).join('/');
+  // An id is a prefix, an underscore and a part with a digit or a capital (cs_HgNtUCAhXAAdQJ), as the simulator
+  // counts endpoints for its limits; resource names (line_items) are lower case.
+  const endpoint = event.path.split('?')[0].split('/').map((s) => (/^[a-z]+_.*[A-Z0-9]/.test(s) ? '{id}' : s)).join('/');
   lastPath = endpoint;
   requests[endpoint] ??= {};
   requests[endpoint][event.status] = (requests[endpoint][event.status] ?? 0) + 1;
