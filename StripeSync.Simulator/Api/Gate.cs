@@ -160,9 +160,13 @@ internal sealed class Gate(SimulatorAccount account, Faults faults)
         return null;
     }
 
-    /// <summary><c>/v1/invoices/in_123/lines</c> → <c>/v1/invoices/{id}/lines</c>: limits count per endpoint.</summary>
+    /// <summary>
+    /// <c>/v1/invoices/in_1Ab/lines</c> → <c>/v1/invoices/{id}/lines</c>: limits count per endpoint. An id is a prefix,
+    /// an underscore and a random part with a digit or a capital (<c>cs_HgNtUCAhXAAdQJ</c> has no digit); resource
+    /// names (<c>line_items</c>, <c>payment_methods</c>) are lower case.
+    /// </summary>
     internal static string Endpoint(string path) =>
-        string.Join('/', path.Split('/').Select(s => s.Contains('_', StringComparison.Ordinal) && s.Any(char.IsDigit) ? "{id}" : s));
+        string.Join('/', path.Split('/').Select(s => s.IndexOf('_', StringComparison.Ordinal) is var at and > 0 && s[(at + 1)..].Any(c => char.IsDigit(c) || char.IsUpper(c)) ? "{id}" : s));
 }
 
 /// <summary>The fault and limit knobs, changeable while running (control API), and what they caused.</summary>

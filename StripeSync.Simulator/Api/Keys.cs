@@ -13,6 +13,7 @@ internal static class Keys
     [
         "customers_read", "charges_read", "invoices_read", "subscriptions_read", "prices_read", "products_read",
         "events_read", "checkout_sessions_read", "webhook_endpoints_write",
+        "payment_intents_read", "setup_intents_read", "disputes_read", "credit_notes_read", "radar_read",
     ];
 
     /// <summary>Stripe's own names for those permissions, as its 403 message gives them.</summary>
@@ -26,6 +27,11 @@ internal static class Keys
         "products_read" => "rak_product_read",
         "events_read" => "rak_event_read",
         "checkout_sessions_read" => "rak_checkout_session_read",
+        "payment_intents_read" => "rak_payment_intent_read",
+        "setup_intents_read" => "rak_setup_intent_read",
+        "disputes_read" => "rak_dispute_read",
+        "credit_notes_read" => "rak_credit_note_read",
+        "radar_read" => "rak_radar_read",
         _ => "rak_webhook_write",
     };
 
@@ -56,10 +62,15 @@ internal static class Keys
 
         return resource switch
         {
-            "customers" or "payment_methods" => "customers_read",
+            "customers" or "payment_methods" or "tax_ids" => "customers_read",
             "charges" or "refunds" => "charges_read",
             "invoices" or "invoice_payments" => "invoices_read",
-            "subscriptions" or "subscription_items" => "subscriptions_read",
+            "subscriptions" or "subscription_items" or "subscription_schedules" => "subscriptions_read",
+            "payment_intents" => "payment_intents_read",
+            "setup_intents" => "setup_intents_read",
+            "disputes" => "disputes_read",
+            "credit_notes" => "credit_notes_read",
+            "radar" => "radar_read",
             "prices" or "plans" or "coupons" => "prices_read",
             "products" => "products_read",
             "events" => "events_read",

@@ -28,32 +28,18 @@ internal static class StripeEndpoints
         MapList(app, account, "/v1/payment_methods", "payment_method", m => m.PaymentMethods, Filters.Customer);
         MapList(app, account, "/v1/events", "event", m => m.Events, Filters.Event);
 
-        app.MapGet("/v1/invoices/{id}/lines", (HttpContext context, string id) =>
-        {
-            var mode = Mode(context, account);
-            if (mode.Invoices.Get(id)?.Entity is not Invoice invoice)
-            {
-                return StripeErrors.Missing("invoice", id);
-            }
+        MapList(app, account, "/v1/payment_intents", "payment_intent", m => m.PaymentIntents, Filters.Customer);
+        MapList(app, account, "/v1/setup_intents", "setup_intent", m => m.SetupIntents, Filters.Customer);
+        MapList(app, account, "/v1/disputes", "dispute", m => m.Disputes, Filters.None);
+        MapList(app, account, "/v1/radar/early_fraud_warnings", "radar.early_fraud_warning", m => m.EarlyFraudWarnings, Filters.None);
+        MapList(app, account, "/v1/tax_ids", "tax_id", m => m.TaxIds, Filters.None);
+        MapList(app, account, "/v1/credit_notes", "credit_note", m => m.CreditNotes, Filters.Customer);
+        MapList(app, account, "/v1/subscription_schedules", "subscription_schedule", m => m.SubscriptionSchedules, Filters.Customer);
 
-            var (limit, error) = Limit(context);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            var lines = invoice.Lines.Data;
-            var after = context.Request.Query["starting_after"].ToString();
-            var start = string.IsNullOrEmpty(after) ? 0 : lines.FindIndex(l => l.Id == after) + 1;
-            var page = lines.Skip(start).Take(limit).ToList();
-            return Json(new JObject
-            {
-                ["object"] = "list",
-                ["data"] = new JArray(page.Select(l => JObject.Parse(StripeJson.Serialize(l)))),
-                ["has_more"] = start + page.Count < lines.Count,
-                ["url"] = $"/v1/invoices/{id}/lines",
-            });
-        });
+        MapItems(app, account, "/v1/invoices/{id}/lines", "invoice", m => m.Invoices,
+            e => ((Invoice)e.Entity).Lines.Data.Select(l => (l.Id, JObject.Parse(StripeJson.Serialize(l)))));
+        MapItems(app, account, "/v1/checkout/sessions/{id}/line_items", "checkout.session", m => m.CheckoutSessions,
+            e => ((Session)e.Entity).LineItems.Data.Select(l => (l.Id, JObject.Parse(StripeJson.Serialize(l)))));
 
         app.MapGet("/v1/account", () => Json(JObject.Parse(StripeJson.Serialize(Account(account)))));
 
@@ -151,6 +137,37 @@ internal static class StripeEndpoints
             list(Mode(context, account)).Get(id) is { } entry
                 ? Results.Text(Shaped(account, entry, context, path, shape, retrieve: true), "application/json")
                 : StripeErrors.Missing(resource, id));
+    }
+
+    /// <summary>A list that belongs to one object (an invoice's lines, a checkout session's line items), paged by <c>starting_after</c>.</summary>
+    private static void MapItems(IEndpointRouteBuilder app, SimulatorAccount account, string route, string resource,
+        Func<ModeData, ObjectList> list, Func<Entry, IEnumerable<(string Id, JObject Json)>> items)
+    {
+        app.MapGet(route, (HttpContext context, string id) =>
+        {
+            if (list(Mode(context, account)).Get(id) is not { } owner)
+            {
+                return StripeErrors.Missing(resource, id);
+            }
+
+            var (limit, error) = Limit(context);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var all = items(owner).ToList();
+            var after = context.Request.Query["starting_after"].ToString();
+            var start = string.IsNullOrEmpty(after) ? 0 : all.FindIndex(l => l.Id == after) + 1;
+            var page = all.Skip(start).Take(limit).ToList();
+            return Json(new JObject
+            {
+                ["object"] = "list",
+                ["data"] = new JArray(page.Select(l => l.Json)),
+                ["has_more"] = start + page.Count < all.Count,
+                ["url"] = route.Replace("{id}", id, StringComparison.Ordinal),
+            });
+        });
     }
 
     /// <summary>An object's JSON in the shape asked for, made once per shape until the account changes.</summary>
@@ -394,6 +411,7 @@ internal static class StripeEndpoints
             Charge c => c.CustomerId,
             Session s => s.CustomerId,
             PaymentMethod p => p.CustomerId,
+            PaymentIntent p => p.CustomerId,
             _ => null,
         };
     }

@@ -21,9 +21,26 @@ internal sealed class ModeData(bool livemode)
     public ObjectList Refunds { get; } = new();
     public ObjectList CheckoutSessions { get; } = new();
     public ObjectList PaymentMethods { get; } = new();
+
+    /// <summary>One per charge's <c>payment_intent</c>: made when its first charge is, updated by each later attempt.</summary>
+    public ObjectList PaymentIntents { get; } = new();
+
+    // Types the generated account never has (no charge is disputed or flagged, no customer has a tax id, no invoice is
+    // credited, no subscription is scheduled or set up apart from its first payment): served as Stripe serves an
+    // account without them, an empty list, so a client that walks every type (scenario 5's peer) gets the true answer.
+    public ObjectList SetupIntents { get; } = new();
+    public ObjectList Disputes { get; } = new();
+    public ObjectList EarlyFraudWarnings { get; } = new();
+    public ObjectList TaxIds { get; } = new();
+    public ObjectList CreditNotes { get; } = new();
+    public ObjectList SubscriptionSchedules { get; } = new();
+
     public ObjectList Events { get; } = new();
     public ConcurrentDictionary<string, WebhookEndpointEntry> WebhookEndpoints { get; } = new();
 
     public IEnumerable<ObjectList> AllLists =>
-        [Customers, Products, Prices, Coupons, Subscriptions, Invoices, InvoicePayments, Charges, Refunds, CheckoutSessions, PaymentMethods, Events];
+        [
+            Customers, Products, Prices, Coupons, Subscriptions, Invoices, InvoicePayments, Charges, Refunds, CheckoutSessions, PaymentMethods,
+            PaymentIntents, SetupIntents, Disputes, EarlyFraudWarnings, TaxIds, CreditNotes, SubscriptionSchedules, Events,
+        ];
 }

@@ -107,6 +107,7 @@ public sealed class SimulatorAccount
             nameof(Stripe.Refund) => mode.Refunds,
             nameof(Session) => mode.CheckoutSessions,
             nameof(PaymentMethod) => mode.PaymentMethods,
+            nameof(PaymentIntent) => mode.PaymentIntents,
             _ => throw new ArgumentException($"No list of {typeof(T).Name}."),
         };
         return [.. list.All().Select(e => (T)e.Entity)];
@@ -457,6 +458,7 @@ public sealed class SimulatorAccount
             } : null,
         };
         Store(mode.Charges, new Entry(charge.Id, at.ToUnixTimeSeconds(), charge));
+        Attempt(mode, charge, card, decline);
         if (!chargesByCustomer.TryGetValue(customerId, out var ofCustomer))
         {
             chargesByCustomer[customerId] = ofCustomer = [];
@@ -469,6 +471,35 @@ public sealed class SimulatorAccount
         }
 
         return charge;
+    }
+
+    /// <summary>
+    /// The charge's payment intent: created by its first attempt, and each later attempt (an invoice's retries share
+    /// one intent) makes it the latest charge. A failed attempt leaves the intent waiting for a new payment method,
+    /// a successful one completes it, as Stripe's automatic confirmation does.
+    /// </summary>
+    private void Attempt(ModeData mode, Stripe.Charge charge, PaymentMethod? card, (string Code, string Message)? decline)
+    {
+        if (mode.PaymentIntents.Get(charge.PaymentIntentId)?.Entity is not PaymentIntent intent)
+        {
+            intent = new PaymentIntent
+            {
+                Id = charge.PaymentIntentId, Object = "payment_intent", Amount = charge.Amount, Currency = charge.Currency, CustomerId = charge.CustomerId,
+                Created = charge.Created, Description = charge.Description, Livemode = charge.Livemode, Metadata = [], CaptureMethod = "automatic",
+                ConfirmationMethod = "automatic", PaymentMethodTypes = ["card"], AmountDetails = new PaymentIntentAmountDetails(),
+                ClientSecret = charge.PaymentIntentId + "_secret_" + charge.Id[3..],
+            };
+            Store(mode.PaymentIntents, new Entry(intent.Id, new DateTimeOffset(charge.Created).ToUnixTimeSeconds(), intent));
+        }
+
+        var succeeded = decline is null;
+        intent.LatestChargeId = charge.Id;
+        intent.PaymentMethodId = succeeded ? card?.Id : null;
+        intent.Status = succeeded ? "succeeded" : "requires_payment_method";
+        intent.AmountReceived = succeeded ? charge.Amount : 0;
+        intent.LastPaymentError = decline is { } d
+            ? new StripeError { Type = "card_error", Code = d.Code, Message = d.Message }
+            : null;
     }
 
     internal Stripe.Refund Refund(ModeData mode, Stripe.Charge charge, long amount, string reason, DateTimeOffset at)

@@ -70,6 +70,9 @@ public sealed class SimulatorErrorTests(SimulatorFixture fixture)
     [InlineData("events_read", "/v1/events", "rak_event_read")]
     [InlineData("checkout_sessions_read", "/v1/checkout/sessions", "rak_checkout_session_read")]
     [InlineData("webhook_endpoints_write", "/v1/webhook_endpoints", "rak_webhook_write")]
+    [InlineData("payment_intents_read", "/v1/payment_intents", "rak_payment_intent_read")]
+    [InlineData("disputes_read", "/v1/disputes", "rak_dispute_read")]
+    [InlineData("radar_read", "/v1/radar/early_fraud_warnings", "rak_radar_read")]
     public async Task Restricted_key_without_a_permission_answers_403_with_stripes_message(string permission, string path, string rak)
     {
         using var response = await fixture.GetAsync(path, $"rk_test_sim_without_{permission}");

@@ -35,6 +35,7 @@ public sealed class SimulatorShapeTests(SimulatorFixture fixture)
         { "/v1/refunds?limit=100", "refund" },
         { "/v1/checkout/sessions?limit=100", "checkout.session" },
         { "/v1/payment_methods?limit=100", "payment_method" },
+        { "/v1/payment_intents?limit=100", "payment_intent" },
         { "/v1/events?limit=100", "event" },
     };
 

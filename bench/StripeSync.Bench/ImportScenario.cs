@@ -13,7 +13,7 @@ using StripeSync.Simulator;
 
 namespace StripeSync.Bench;
 
-public sealed record ImportResult(int Objects, TimeSpan Elapsed, long PeakMegabytes, TimeSpan Fetch = default)
+public sealed record ImportResult(int Objects, TimeSpan Elapsed, long PeakMegabytes, TimeSpan Fetch = default, int People = 0, int MetricEvents = 0)
 {
     public double ObjectsPerSecond => Objects / Elapsed.TotalSeconds;
 
@@ -155,7 +155,8 @@ public static class ImportScenario
             throw new InvalidOperationException("The import did not finish: no people, or customers left to derive.");
         }
 
+        var metricEvents = await db.MetricEvents.CountAsync();
         folder.Delete(recursive: true);
-        return new ImportResult(objects, started.Elapsed, Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024), fetch);
+        return new ImportResult(objects, started.Elapsed, Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024), fetch, people, metricEvents);
     }
 }
