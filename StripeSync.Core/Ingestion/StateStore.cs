@@ -88,6 +88,48 @@ public static class StateStore
     }
 
     /// <summary>
+    /// Applies a backfill page at <paramref name="version"/> (unix ms) in one multi-row upsert per 100 objects, the newest
+    /// state winning as in <see cref="UpsertAsync"/>, and marks the page's customers. Unlike UpsertAsync it neither
+    /// reads the stored states first nor returns them: the import needs no previous state, only the newest one.
+    /// </summary>
+    public static async Task UpsertPageAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<StripeRecord> records, long version, long now, CancellationToken ct)
+    {
+        var rows = records.DistinctBy(r => r.Id).Select(r => (Record: r, Json: Serialize(r))).ToList();
+        foreach (var chunk in rows.Chunk(100))
+        {
+            var parameters = new List<object> { connectionId, version };
+            var values = new List<string>(chunk.Length);
+            foreach (var (record, json) in chunk)
+            {
+                var at = parameters.Count;
+                // A null cannot be a raw-SQL parameter (it has no type to map), so a missing id travels as '' and NULLIF restores it.
+                values.Add($"({{0}}, {{{at}}}, {{{at + 1}}}, {{{at + 2}}}, NULLIF({{{at + 3}}}, ''), NULLIF({{{at + 4}}}, ''), {{{at + 5}}}, {{1}}, {{{at + 6}}})");
+                parameters.AddRange([record.Id, (int)record.Type, record.Livemode, CustomerOf(record) ?? "", ParentOf(record) ?? "",
+                    record.Created.ToUnixTimeMilliseconds(), json]);
+            }
+
+            // Only placeholders are spliced in; every value is a parameter.
+            var sql = "INSERT INTO stripe_objects (\"ConnectionId\", \"StripeId\", \"Type\", \"Livemode\", \"CustomerId\", \"ParentId\", \"Created\", \"Version\", \"Json\") VALUES "
+                + string.Join(", ", values)
+                + " ON CONFLICT (\"ConnectionId\", \"StripeId\") DO UPDATE SET \"Json\" = excluded.\"Json\", \"Version\" = excluded.\"Version\","
+                + " \"CustomerId\" = COALESCE(excluded.\"CustomerId\", stripe_objects.\"CustomerId\") WHERE excluded.\"Version\" >= stripe_objects.\"Version\"";
+            await db.Database.ExecuteSqlRawAsync(sql, parameters, ct);
+        }
+
+        // A refund or invoice payment belongs to the customer of its charge or invoice, if we know it yet (the full
+        // derivation at the end of the import covers those we don't).
+        var customers = rows.Select(r => CustomerOf(r.Record)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var parents = rows.Where(r => CustomerOf(r.Record) is null).Select(r => ParentOf(r.Record)).OfType<string>().Distinct().ToList();
+        if (parents.Count > 0)
+        {
+            customers.UnionWith(await db.StripeObjects.Where(o => o.ConnectionId == connectionId && parents.Contains(o.StripeId) && o.CustomerId != null)
+                .Select(o => o.CustomerId!).ToListAsync(ct));
+        }
+
+        await MarkDirtyAsync(db, connectionId, customers, now, ct);
+    }
+
+    /// <summary>
     /// Queues customers for derivation (once each, however often they change before it runs). Concurrent
     /// jobs mark the same customers, so a mark that exists is re-stamped instead of duplicated (the same SQL on
     /// SQLite and PostgreSQL); callers run it inside their page's or event's transaction.

@@ -383,8 +383,7 @@ public sealed class BackfillJob(
 
                 await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
                 await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-                await StateStore.UpsertAsync(db, connectionId, items, version, now, CancellationToken.None);
-                await db.SaveChangesAsync(CancellationToken.None);
+                await StateStore.UpsertPageAsync(db, connectionId, items, version, now, CancellationToken.None);
                 var cursor = page.NextCursor ?? slice.Cursor;
                 var updated = await db.BackfillSlices
                     .Where(s => s.ConnectionId == connectionId && s.Type == slice.Type && s.Slice == slice.Slice && s.Pages == slice.Pages)
