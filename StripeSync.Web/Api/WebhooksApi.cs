@@ -63,7 +63,7 @@ public static class WebhooksApi
         InboxEntry[] entries = envelope.Kept
             ? [new InboxEntry(envelope.Id, envelope.Type, envelope.Created, Encoding.UTF8.GetString(payload.Value.Span))]
             : [];
-        Inbox.Stored stored;
+        int stored;
         try
         {
             // Answered only once the event is committed: a 200 tells Stripe it may forget the event.
@@ -71,16 +71,11 @@ public static class WebhooksApi
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            // The whole batch failed and nothing of it was stored: Stripe retries a delivery answered with an error.
+            // The statement that carried it failed and stored none of its batch: Stripe retries a delivery answered with an error.
             return Problem(StatusCodes.Status503ServiceUnavailable, "The event could not be stored just now; Stripe will send it again.");
         }
 
-        if (!stored.ConnectionFound)
-        {
-            return NoEndpoint();
-        }
-
-        if (stored.New > 0)
+        if (stored > 0)
         {
             jobs.DrainInbox(connectionId);
         }
