@@ -22,6 +22,7 @@ public static class CoreServices
         services.AddSingleton<StripeGateway>();
         services.AddSingleton<ConnectionSecrets>();
         services.AddSingleton<Connections.Connections>();
+        services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<FieldMappings>();
         services.AddSingleton<Inbox>();
         services.AddSingleton<BackfillJob>();

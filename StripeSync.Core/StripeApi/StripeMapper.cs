@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Stripe;
 using Stripe.Checkout;
 
@@ -6,6 +7,10 @@ namespace StripeSync.Core.StripeApi;
 /// <summary>Stripe.net objects → our records. The only place that reads Stripe.net entity properties.</summary>
 internal static class StripeMapper
 {
+    /// <summary>The <c>object</c> values of the types <see cref="Map"/> reads (what intake keeps; a test holds the two together).</summary>
+    public static readonly FrozenSet<string> KeptObjects = FrozenSet.Create(StringComparer.Ordinal,
+        "customer", "product", "price", "coupon", "subscription", "invoice", "invoice_payment", "charge", "refund", "checkout.session", "payment_method");
+
     /// <param name="livemode">The connection's mode, for objects that don't carry one (refunds).</param>
     public static StripeRecord? Map(IHasObject? entity, bool livemode) => entity switch
     {

@@ -42,11 +42,15 @@ public sealed partial class AppHost : WebApplicationFactory<App>
     public List<string> Logs { get; } = [];
 
     /// <summary>A host on a fresh database; <paramref name="bootstrap"/> creates the admin and API key from settings.</summary>
+    /// <param name="provider">
+    /// The database; when not named, SQLite unless <c>STRIPESYNC_TEST_PROVIDER=Postgres</c> asks to run such tests on PostgreSQL.
+    /// </param>
     /// <param name="database">An existing database to start on (a restart); a fresh one when null.</param>
-    public static AppHost Start(DatabaseProvider provider = DatabaseProvider.Sqlite, bool bootstrap = true, bool kestrel = false,
+    public static AppHost Start(DatabaseProvider? provider = null, bool bootstrap = true, bool kestrel = false,
         IDictionary<string, string?>? extra = null, TestDatabase? database = null)
     {
-        database ??= TestDatabase.Create(provider);
+        database ??= TestDatabase.Create(provider
+            ?? (Environment.GetEnvironmentVariable("STRIPESYNC_TEST_PROVIDER") is "Postgres" ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite));
         provider = database.Provider;
         var settings = new Dictionary<string, string?>
         {

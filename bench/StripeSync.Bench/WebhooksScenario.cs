@@ -18,18 +18,62 @@ namespace StripeSync.Bench;
 /// endpoint registered there, so it holds a real signing secret. 32 concurrent senders then post signed, distinct
 /// events — the simulator's own account history, each event once — to /stripe/webhooks/{connectionId}.
 /// </summary>
-public static class WebhooksScenario
+public static partial class WebhooksScenario
 {
     private const int Senders = 32;
     private const string ApiKey = "ssk_bench_webhooks_0123456789abcdef";
 
     public sealed record RunResult(int Sent, int Accepted, int Refused, TimeSpan Intake, IReadOnlyList<double> LatenciesMs, int BacklogAtEnd,
-        TimeSpan Drained, TimeSpan? Derived, int Failed, long PeakMegabytes)
+        TimeSpan Drained, TimeSpan? Derived, int Failed, long PeakMegabytes, CpuShare Cpu, WriterBatches Batches)
     {
         public double AcceptedPerSecond => Accepted / Intake.TotalSeconds;
 
         public double AppliedPerSecond => Accepted / Drained.TotalSeconds;
     }
+
+    /// <summary>Cores busy while sending (of the machine's <see cref="Environment.ProcessorCount"/>): the app, this process (the load generator and the simulator), and everything else (the database server, other work on the machine).</summary>
+    public sealed record CpuShare(double App, double LoadGenerator, double Rest)
+    {
+        public static async Task<(T Result, CpuShare Cpu)> MeasureAsync<T>(WebAppProcess app, Func<Task<T>> work)
+        {
+            var self = Process.GetCurrentProcess();
+            var (appBefore, selfBefore, machineBefore) = (app.CpuTime(), self.TotalProcessorTime, MachineBusy());
+            var clock = Stopwatch.StartNew();
+            var result = await work();
+            var seconds = clock.Elapsed.TotalSeconds;
+            self.Refresh();
+            var appCores = (app.CpuTime() - appBefore).TotalSeconds / seconds;
+            var selfCores = (self.TotalProcessorTime - selfBefore).TotalSeconds / seconds;
+            var machineCores = (MachineBusy() - machineBefore).TotalSeconds / seconds;
+            return (result, new CpuShare(appCores, selfCores, Math.Max(0, machineCores - appCores - selfCores)));
+        }
+
+        /// <summary>Busy CPU time of the whole machine so far (Linux: /proc/stat, everything but idle and iowait).</summary>
+        private static TimeSpan MachineBusy()
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToList();
+            var busy = fields.Sum() - fields[3] - fields[4];
+            return TimeSpan.FromSeconds(busy / 100.0); // USER_HZ
+        }
+    }
+
+    /// <summary>The inbox writer's batches while sending, from the app's own Debug log (StripeSync.Core.Ingestion.Inbox.Inbox).</summary>
+    public sealed record WriterBatches(int Count, double DeliveriesPerBatch, double P50Ms, double P99Ms)
+    {
+        public static WriterBatches From(IEnumerable<string> logLines)
+        {
+            var batches = logLines.Select(l => BatchLine().Match(l)).Where(m => m.Success)
+                .Select(m => (Deliveries: int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), Ms: double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)))
+                .ToList();
+            var times = batches.Select(b => b.Ms).Order().ToList();
+            return batches.Count == 0 ? new WriterBatches(0, 0, 0, 0)
+                : new WriterBatches(batches.Count, batches.Average(b => b.Deliveries), Stats.Percentile(times, 50), Stats.Percentile(times, 99));
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Stored a batch of (\d+) deliveries \(\d+ new events\) in ([\d.]+) ms")]
+    private static partial System.Text.RegularExpressions.Regex BatchLine();
 
     public static async Task<string> RunAsync(BenchOptions options)
     {
@@ -77,6 +121,10 @@ public static class WebhooksScenario
             ["Bootstrap__ApiKey"] = ApiKey,
             ["Stripe__ApiBase"] = sim.BaseUrl.ToString(),
             ["App__PublicUrl"] = $"http://127.0.0.1:{port}/",
+            // The inbox writer logs each batch it writes (size, time): the findings report them.
+            ["Logging__LogLevel__StripeSync.Core.Ingestion.Inbox.Inbox"] = "Debug",
+            ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
         var provider = postgres is null ? "sqlite" : "postgres";
         var results = new List<RunResult>();
@@ -106,7 +154,9 @@ public static class WebhooksScenario
                 Console.WriteLine($"  {provider} run {run + 1}: {result.Accepted:N0} accepted in {result.Intake.TotalSeconds:N1} s = {result.AcceptedPerSecond:N0}/s, " +
                     $"p50 {Stats.Percentile(result.LatenciesMs, 50):N1} ms, p99 {Stats.Percentile(result.LatenciesMs, 99):N1} ms, refused {result.Refused}; " +
                     $"backlog {result.BacklogAtEnd:N0}, drained after {result.Drained.TotalSeconds:N1} s = {result.AppliedPerSecond:N0}/s; " +
-                    $"people derived after {result.Derived?.TotalSeconds.ToString("N1", CultureInfo.InvariantCulture) ?? "(timed out)"} s; failed {result.Failed}; peak {result.PeakMegabytes:N0} MB");
+                    $"people derived after {result.Derived?.TotalSeconds.ToString("N1", CultureInfo.InvariantCulture) ?? "(timed out)"} s; failed {result.Failed}; peak {result.PeakMegabytes:N0} MB; " +
+                    $"cores busy while sending: app {result.Cpu.App:N2}, load generator {result.Cpu.LoadGenerator:N2}, rest {result.Cpu.Rest:N2}; " +
+                    $"writer batches {result.Batches.Count:N0}, {result.Batches.DeliveriesPerBatch:N1} deliveries each, p50 {result.Batches.P50Ms:N1} ms, p99 {result.Batches.P99Ms:N1} ms");
             }
 
             Console.WriteLine($"  app log: {app.LogPath}");
@@ -126,15 +176,18 @@ public static class WebhooksScenario
 
     private static async Task<RunResult> RunOnceAsync(HttpClient api, Guid connectionId, Uri url, string secret, List<string> batch, WebAppProcess app)
     {
+        var logged = app.LogLines().Count;
         var clock = Stopwatch.StartNew();
-        var (latencies, accepted, refused) = await SendAsync(url, secret, batch);
+        var (sent, cpu) = await CpuShare.MeasureAsync(app, () => SendAsync(url, secret, batch));
+        var (latencies, accepted, refused) = sent;
         var intake = clock.Elapsed;
+        var batches = WriterBatches.From(app.LogLines().Skip(logged));
         var backlog = (await StatusAsync(api, connectionId)).Pending;
         var drained = await WaitAsync(api, connectionId, s => s.Pending == 0, TimeSpan.FromMinutes(10)) ?? throw new TimeoutException("The inbox did not drain in 10 minutes.");
         var derived = await WaitAsync(api, connectionId, s => s.PendingPeople == 0, TimeSpan.FromMinutes(5));
         var status = await StatusAsync(api, connectionId);
         return new RunResult(batch.Count, accepted, refused, intake, latencies, backlog, drained + intake, derived is null ? null : derived + drained + intake,
-            status.Failed, app.PeakMegabytes());
+            status.Failed, app.PeakMegabytes(), cpu, batches);
     }
 
     /// <summary>32 senders, each posting the next unsent event as soon as its previous one was answered.</summary>
@@ -282,7 +335,35 @@ public static class WebhooksScenario
         }
 
         section.AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"Goal (issue 7): at least 3,000 accepted/s with p99 under 50 ms, and at least 5,000 applied/s — {string.Join("; ", verdicts)}.");
+            .AppendLine(CultureInfo.InvariantCulture, $"Goal (issue 7): at least 3,000 accepted/s with p99 under 50 ms, and at least 5,000 applied/s — {string.Join("; ", verdicts)}.")
+            .AppendLine()
+            .AppendLine("| database | cores busy while sending (of 2): app / load generator / rest of machine | inbox writer batches while sending | deliveries per batch | batch write p50 / p99 ms |")
+            .AppendLine("| --- | --- | --- | --- | --- |");
+        foreach (var (provider, runResults) in results)
+        {
+            var median = runResults.OrderBy(r => r.AcceptedPerSecond).ElementAt(runResults.Count / 2);
+            section.AppendLine(CultureInfo.InvariantCulture,
+                $"| {provider} | {median.Cpu.App:N2} / {median.Cpu.LoadGenerator:N2} / {median.Cpu.Rest:N2} | {median.Batches.Count:N0} | {median.Batches.DeliveriesPerBatch:N1} | {median.Batches.P50Ms:N1} / {median.Batches.P99Ms:N1} |");
+        }
+
+        section.AppendLine()
+            .AppendLine("(Of the run with the median accepted/s. *Load generator* is this benchmark's process: the 32 senders, and the simulator answering the app's Stripe calls; " +
+                "*rest* is the rest of the machine, the PostgreSQL server included, and whatever else ran on it. Batches are the inbox writer's own Debug log lines.)")
+            .AppendLine()
+            .AppendLine("**How intake works** (generated with the figures above; the commit history keeps earlier findings):")
+            .AppendLine()
+            .AppendLine("- *Per delivery*: the connection's signing secret comes from a 5-second in-memory cache (`WebhookSecrets`: a replaced secret or a purged connection takes effect within 5 s); " +
+                "the signature is checked over the raw bytes (`t=…`, any `v1=` HMAC-SHA256, 5 minutes either way); only the envelope (id, type, created, livemode, the object's type, id and created) is read, with System.Text.Json — " +
+                "Stripe.net's typed parse is left to the processor. No query runs on the request's own path.")
+            .AppendLine("- *Group commit*: the request hands its event to the inbox's one writer, which writes every delivery waiting as one multi-row `INSERT … SELECT … WHERE the connection exists ON CONFLICT (ConnectionId, EventId) DO NOTHING RETURNING EventId` — " +
+                "one statement and one commit per batch; a duplicate is absorbed by ON CONFLICT and still answered 200. Each request is answered only after that commit (a 200 lets Stripe forget the event); " +
+                "a failed statement answers 503 to every delivery in it, so Stripe sends them again. `LastWebhookAt` is written at most once a second.")
+            .AppendLine("- *Remaining gap, SQLite*: SQLite has one write lock for the whole file, and the inbox processor and derivation start draining within ~100 ms of the first event and hold it event by event while the burst is still arriving. " +
+                "The writer's batch then waits for the lock in SQLite's busy handler (which sleeps 1 → 100 ms between tries while the processor's back-to-back transactions retake it): the batch p99 above is that wait, and so is the p99 of the 200s; " +
+                "intake alone (before the drain starts) answers in a few milliseconds. Plan: the processor and the inbox writer take turns through one in-process FIFO gate for SQLite writes instead of the busy handler's polling, " +
+                "and the processor's transactions stay short on SQLite (its planned batch-of-200 transaction must yield between batches), so a batch of webhooks waits at most one processor step.")
+            .AppendLine("- *Remaining gap, PostgreSQL*: no lock is shared (rows lock separately), so the cost is CPU: on 2 cores the app's request handling (Kestrel, HMAC, JSON), the processor applying the same events (Stripe.net/Newtonsoft parse, ~6 statements each) and the database server compete, " +
+                "and batches wait for CPU rather than for the disk. Plan: the processor's own plan (one transaction per batch, one parse per event) frees most of that CPU; intake's remaining per-request cost is ASP.NET Core's pipeline, the HMAC and one JSON read.");
         return section.ToString();
     }
 }
