@@ -10,6 +10,7 @@ var scenarios = new (int Number, string Name, Func<BenchOptions, Task<string>> R
     (2, "limits", LimitsScenario.RunAsync),
     (3, "webhooks", WebhooksScenario.RunAsync),
     (4, "queries", QueriesScenario.RunAsync),
+    (6, "pages", PagesScenario.RunAsync),
 };
 
 var chosen = options.Scenarios.Contains("all")

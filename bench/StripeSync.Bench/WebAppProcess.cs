@@ -23,6 +23,9 @@ public sealed class WebAppProcess : IAsyncDisposable
 
     public string LogPath { get; }
 
+    /// <summary>The app's own process (the dotnet host runs the dll in it), for /proc/&lt;pid&gt;/status and /proc/&lt;pid&gt;/stat.</summary>
+    public int ProcessId => process.Id;
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
