@@ -27,6 +27,9 @@ public static class PagesScenario
     private const string InApp = "Metrics, in-app navigation";
     private static readonly TimeSpan Think = TimeSpan.FromSeconds(1);
 
+    /// <summary>What each Stripe request of the running import waits: a list page of 100 objects from Stripe takes about this long.</summary>
+    private static readonly TimeSpan StripeLatency = TimeSpan.FromMilliseconds(300);
+
     /// <summary>A page of the walk and what on it means "rendered with data" (every selector must match).</summary>
     private sealed record Step(string Label, string Path, string[] Selectors);
 
@@ -50,6 +53,8 @@ public static class PagesScenario
         async ({ url, selectors, timeout }) => {
           const start = url ? performance.now() : 0;
           if (url) window.Blazor.navigateTo(url);
+          const nav = () => performance.getEntriesByType('navigation')[0];
+          const timing = () => url ? { response: -1, parsed: -1 } : { response: nav()?.responseEnd ?? -1, parsed: nav()?.domContentLoadedEventEnd ?? -1 };
           const shown = id => { const e = document.getElementById(id); return !!e && e.checkVisibility(); };
           const ready = () => (!url || location.pathname === url)
             && document.querySelector('[data-interactive=true]') !== null
@@ -59,7 +64,7 @@ public static class PagesScenario
             const done = v => { if (!finished) { finished = true; observer.disconnect(); clearInterval(timer); resolve(v); } };
             const test = () => {
               const ms = performance.now() - start;
-              if (ready()) done({ ms, error: '' });
+              if (ready()) done({ ms, error: '', ...timing() });
               else if (shown('components-reconnect-modal')) done({ ms, error: 'reconnect modal' });
               else if (shown('blazor-error-ui')) done({ ms, error: 'blazor error ui' });
               else if (ms > timeout) done({ ms, error: 'timeout' });
@@ -72,11 +77,12 @@ public static class PagesScenario
         }
         """;
 
-    private sealed record Sample(string Label, double Ms, string Error);
+    /// <summary>A page's time; for a full load also when its HTML had arrived (the server's prerender) and when the document was parsed.</summary>
+    private sealed record Sample(string Label, double Ms, string Error, double ResponseMs = double.NaN, double ParsedMs = double.NaN);
 
     private sealed record Progress(TimeSpan At, string State, long Fetched, int PendingPeople);
 
-    private sealed record Memory(TimeSpan At, long RssMb, long HwmMb, long CpuTicks);
+    private sealed record Memory(TimeSpan At, long RssMb, long HwmMb, long AppTicks, long BrowserTicks, long BenchTicks, long MachineBusy, long MachineTotal);
 
     private sealed record Phase(int Sessions, IReadOnlyList<Sample> Samples, int ConsoleErrors, int PageErrors, TimeSpan Start, TimeSpan End);
 
@@ -89,8 +95,8 @@ public static class PagesScenario
     public static async Task<string> RunAsync(BenchOptions options)
     {
         var sizes = options.Quick
-            ? new Sizes(options.Customers?[0] ?? 500, 10, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3))
-            : new Sizes(options.Customers?[0] ?? 2_000, 50, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10));
+            ? new Sizes(options.Customers?[0] ?? 1_000, 10, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(3))
+            : new Sizes(options.Customers?[0] ?? 2_000, 50, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10));
         var results = new List<RunResult> { await MeasureAsync(null, sizes) };
         if (options.Postgres is { } server)
         {
@@ -122,6 +128,9 @@ public static class PagesScenario
             ["Bootstrap__AdminPassword"] = Password,
             ["Bootstrap__ApiKey"] = ApiKey,
             ["Stripe__ApiBase"] = sim.BaseUrl.ToString(),
+            // Only Development serves the build output's static web assets (MudBlazor's CSS and JS, blazor.web.js), which a
+            // published app serves from wwwroot; the repository has no appsettings.Development.json, so settings are the same.
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
         };
         try
         {
@@ -143,8 +152,8 @@ public static class PagesScenario
             var apiBaseline = await ProbeApiAsync(api);
 
             // The import under way during the measurement: a second live connection to the same account, at Stripe's
-            // rate limits and with 50 ms per request, re-walks and re-derives everything (same people, same metric events).
-            sim.Faults.Latency = TimeSpan.FromMilliseconds(50);
+            // rate limits and with StripeLatency per request, re-walks and re-derives everything (same people, same metric events).
+            sim.Faults.Latency = StripeLatency;
             sim.Faults.LiveRequestsPerSecond = 100;
             sim.Faults.EndpointRequestsPerSecond = 25;
             var second = await ConnectAsync(api, "sk_live_sim");
@@ -162,6 +171,7 @@ public static class PagesScenario
                     "--disable-sync", "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding"],
             });
             var signedIn = await SignInAsync(browser, app.Address);
+            await WarmUpAsync(browser, app.Address, signedIn);
 
             var baseline = await RunPhaseAsync(browser, app.Address, signedIn, 1, sizes.BaselineWindow, TimeSpan.Zero, clock, null);
             Console.WriteLine($"  {provider}: 1 session: {Summary(baseline)}");
@@ -177,6 +187,9 @@ public static class PagesScenario
             var afterAt = clock.Elapsed;
             await stopPolling.CancelAsync();
             await polling;
+            var log = Path.Combine(Path.GetTempPath(), $"stripesync-bench-pages-{provider.ToLowerInvariant()}.log");
+            File.Copy(app.LogPath, log, overwrite: true);
+            Console.WriteLine($"  {provider}: app log kept at {log}");
             import.Insert(0, new Progress(importStarted, "importing", 0, 0));
             return new RunResult(provider, baseline, load, memory.Stop(), import, idleAt, totalObjects, [.. probes], apiBaseline, shots, afterAt);
         }
@@ -201,10 +214,33 @@ public static class PagesScenario
         await page.FillAsync("#email", Email);
         await page.FillAsync("#password", Password);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForSelectorAsync("[data-interactive=true]", new() { Timeout = 60_000 });
+        try
+        {
+            await page.WaitForSelectorAsync("[data-interactive=true]", new() { Timeout = 60_000 });
+        }
+        catch (TimeoutException)
+        {
+            var shot = Path.Combine(ScreenshotFolder, "bench-pages-sign-in-failed.png");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
+            throw new InvalidOperationException($"Signing in did not reach an interactive page: at {page.Url}; see {shot}");
+        }
+
         var state = await context.StorageStateAsync();
         await page.CloseAsync(new() { RunBeforeUnload = true });
         return state;
+    }
+
+    /// <summary>One unmeasured walk, so the 1-session figures are not the first-use cost (JIT, caches) of each page.</summary>
+    private static async Task WarmUpAsync(IBrowser browser, Uri address, string signedIn)
+    {
+        await using var context = await NewContextAsync(browser, address, signedIn);
+        var page = await context.NewPageAsync();
+        foreach (var step in Walk)
+        {
+            await MeasureAsync(page, step, full: step == MetricsPage);
+        }
+
+        await page.CloseAsync(new() { RunBeforeUnload = true });
     }
 
     private static Task<IBrowserContext> NewContextAsync(IBrowser browser, Uri address, string? storageState) =>
@@ -307,7 +343,10 @@ public static class PagesScenario
             }
 
             var result = await page.EvaluateAsync<JsonElement>(WaitScript, new { url = full ? null : step.Path, selectors = step.Selectors, timeout = StepTimeoutMs });
-            return new Sample(label, result.GetProperty("ms").GetDouble(), result.GetProperty("error").GetString() ?? "");
+            var error = result.GetProperty("error").GetString() ?? "";
+            return error.Length > 0
+                ? new Sample(label, result.GetProperty("ms").GetDouble(), error)
+                : new Sample(label, result.GetProperty("ms").GetDouble(), "", Positive(result.GetProperty("response").GetDouble()), Positive(result.GetProperty("parsed").GetDouble()));
         }
         catch (PlaywrightException e)
         {
@@ -318,6 +357,8 @@ public static class PagesScenario
             return new Sample(label, double.NaN, "browser: " + e.Message.Split('\n')[0]);
         }
     }
+
+    private static double Positive(double ms) => ms > 0 ? ms : double.NaN;
 
     /// <summary>artifacts/screenshots at the repository root (git-ignored), where the browser tests put theirs.</summary>
     private static string ScreenshotFolder
@@ -441,7 +482,11 @@ public static class PagesScenario
         }
     }
 
-    /// <summary>The app's resident memory (VmRSS), its peak so far (VmHWM) and its CPU time, from /proc once a second.</summary>
+    /// <summary>
+    /// Once a second from /proc: the app's resident memory (VmRSS), its peak so far (VmHWM), and CPU time (ticks of 1/100 s)
+    /// of the app, of the browser (every other descendant of this process: Playwright's driver, chromium and its renderers,
+    /// with the time of renderers already reaped), of this process (simulator and load generator), and of the whole machine.
+    /// </summary>
     private sealed class MemorySampler : IDisposable
     {
         private readonly List<Memory> samples = [];
@@ -457,12 +502,11 @@ public static class PagesScenario
                     try
                     {
                         var status = File.ReadAllLines($"/proc/{pid}/status");
-                        var stat = File.ReadAllText($"/proc/{pid}/stat");
-                        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                        var (app, browser, bench) = Ticks(pid);
+                        var (busy, total) = MachineTicks();
                         lock (samples)
                         {
-                            samples.Add(new Memory(clock.Elapsed, Kb(status, "VmRSS:") / 1024, Kb(status, "VmHWM:") / 1024, ticks));
+                            samples.Add(new Memory(clock.Elapsed, Kb(status, "VmRSS:") / 1024, Kb(status, "VmHWM:") / 1024, app, browser, bench, busy, total));
                         }
 
                         await Task.Delay(1_000, stop.Token);
@@ -495,6 +539,52 @@ public static class PagesScenario
             stop.Dispose();
         }
 
+        private static (long App, long Browser, long Bench) Ticks(int appPid)
+        {
+            var self = Environment.ProcessId;
+            var stats = new Dictionary<int, (int Parent, long Own, long Reaped)>();
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out var id))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    stats[id] = (int.Parse(f[1], CultureInfo.InvariantCulture), L(f[11]) + L(f[12]), L(f[13]) + L(f[14]));
+                }
+                catch (IOException)
+                {
+                }
+            }
+
+            var children = stats.GroupBy(s => s.Value.Parent).ToDictionary(g => g.Key, g => g.Select(s => s.Key).ToList());
+            long browser = 0;
+            var queue = new Queue<int>(children.GetValueOrDefault(self, []).Where(c => c != appPid));
+            while (queue.TryDequeue(out var id))
+            {
+                browser += stats[id].Own + stats[id].Reaped;
+                foreach (var child in children.GetValueOrDefault(id, []))
+                {
+                    queue.Enqueue(child);
+                }
+            }
+
+            return (stats.TryGetValue(appPid, out var app) ? app.Own : 0, browser, stats.TryGetValue(self, out var bench) ? bench.Own : 0);
+        }
+
+        private static (long Busy, long Total) MachineTicks()
+        {
+            var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(L).ToList();
+            var total = cpu.Take(8).Sum();
+            return (total - cpu[3] - cpu[4], total);
+        }
+
+        private static long L(string text) => long.Parse(text, CultureInfo.InvariantCulture);
+
         private static long Kb(string[] status, string key) =>
             long.Parse(status.First(l => l.StartsWith(key, StringComparison.Ordinal))[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
@@ -523,8 +613,9 @@ public static class PagesScenario
             .AppendLine(CultureInfo.InvariantCulture, $"{options.RunNote} {sizes.Sessions} signed-in sessions for {sizes.Window.TotalSeconds:N0} s (started over {sizes.Ramp.TotalSeconds:N0} s), after 1 session for {sizes.BaselineWindow.TotalSeconds:N0} s; a simulated account of {sizes.Customers:N0} customers.")
             .AppendLine()
             .AppendLine("Method. The real app runs as its own process (the Release StripeSync.Web.dll, Kestrel on loopback, web and Hangfire workers together). " +
+                "It runs with `ASPNETCORE_ENVIRONMENT=Development`, only because that is what makes a build output (not a publish) serve its static web assets; there is no appsettings.Development.json. " +
                 "It first imports the simulated account through the API (untimed), so the pages have data. Then, to have an import running during the measurement, a second live connection to the same account " +
-                "starts \"import history\" with the simulator at Stripe's live limits and 50 ms per request: it re-walks every list and re-derives every person and metric event (the same rows, upserted). " +
+                $"starts \"import history\" with the simulator at Stripe's live limits and {StripeLatency.TotalMilliseconds:N0} ms per request (about what a Stripe list page of 100 takes): it re-walks every list and re-derives every person and metric event (the same rows, upserted). " +
                 "(A first import alone would leave the pages empty while it fetches: people and metric events are derived after the last page.) " +
                 "One headless Debian chromium signs in once through the real sign-in form; every session is a browser context made from that cookie, so each opens its own Blazor circuit. " +
                 "A session walks Metrics → a metric's detail (Successfully Paid: bar chart, table of days, activity feed) → Segments (every segment counted) → the Customers segment's members, " +
@@ -549,6 +640,18 @@ public static class PagesScenario
                 section.AppendLine(CultureInfo.InvariantCulture,
                     $"| {label} | {P(one, 50)} / {P(one, 95)} ({one.Count}) | {P(many, 50)} / {P(many, 95)} / {P(many, 99)} | {many.Count:N0} | {errors} | " +
                     $"{(one.Count > 0 && many.Count > 0 ? (Stats.Percentile(many, 50) / Stats.Percentile(one, 50)).ToString("N1", CultureInfo.InvariantCulture) + "×" : "—")} |");
+            }
+
+            var full = r.Load.Samples.Where(s => s.Label == FullLoad && s.Error.Length == 0).ToList();
+            if (full.Count > 0)
+            {
+                var response = full.Select(s => s.ResponseMs).Where(double.IsFinite).Order().ToList();
+                var parsed = full.Select(s => s.ParsedMs).Where(double.IsFinite).Order().ToList();
+                var oneFull = r.Baseline.Samples.Where(s => s.Label == FullLoad && s.Error.Length == 0).ToList();
+                var oneResponse = oneFull.Select(s => s.ResponseMs).Where(double.IsFinite).Order().ToList();
+                section.AppendLine()
+                    .AppendLine(CultureInfo.InvariantCulture, $"Full loads, p50 under load (1 session): the prerendered HTML had arrived after {P(response, 50)} ms ({P(oneResponse, 50)}), " +
+                        $"the document was parsed (scripts and CSS loaded) after {P(parsed, 50)} ms, the circuit showed the data after {P(Times(r.Load, FullLoad), 50)} ms ({P(Times(r.Baseline, FullLoad), 50)}).");
             }
 
             var all = r.Load.Samples.Where(s => s.Error.Length == 0).Select(s => s.Ms).Order().ToList();
@@ -585,12 +688,22 @@ public static class PagesScenario
         var idle = At(r.IdleAt);
         var beforeLoad = At(r.Load.Start);
         var after = At(r.AfterAt ?? r.Load.End);
-        string Cpu(List<Memory> span) => span.Count < 2 ? "—" :
-            $"{100.0 * (span[^1].CpuTicks - span[0].CpuTicks) / 100 / (span[^1].At - span[0].At).TotalSeconds:N0} %";
+        string Cpu(List<Memory> span)
+        {
+            if (span.Count < 2)
+            {
+                return "—";
+            }
+
+            var seconds = (span[^1].At - span[0].At).TotalSeconds;
+            string Share(Func<Memory, long> ticks) => $"{(ticks(span[^1]) - ticks(span[0])) / seconds:N0} %";
+            var machine = 100.0 * (span[^1].MachineBusy - span[0].MachineBusy) / Math.Max(1, span[^1].MachineTotal - span[0].MachineTotal);
+            return $"app {Share(m => m.AppTicks)}, chromium {Share(m => m.BrowserTicks)}, simulator and load generator {Share(m => m.BenchTicks)}; machine {machine * Environment.ProcessorCount:N0} % busy";
+        }
         return $"App memory (VmRSS): {idle?.RssMb:N0} MB with the account imported and nothing running; {beforeLoad?.RssMb:N0} MB just before the {r.Load.Sessions} sessions " +
             $"(import running, after the 1-session run, whose peak was {(baseline.Count > 0 ? baseline.Max(m => m.RssMb) : 0):N0} MB); " +
             $"peak {(during.Count > 0 ? during.Max(m => m.RssMb) : 0):N0} MB during the sessions, {after?.RssMb:N0} MB 15 s after they closed; VmHWM at the end {(r.Memory.Count > 0 ? r.Memory[^1].HwmMb : 0):N0} MB " +
-            $"(the first import's peak included). App CPU (of 200 % for 2 cores): {Cpu(baseline)} with 1 session, {Cpu(during)} with {r.Load.Sessions}.";
+            $"(the first import's peak included). CPU, where 100 % is one core of {Environment.ProcessorCount}: with 1 session {Cpu(baseline)}; with {r.Load.Sessions} sessions {Cpu(during)} (the machine figure includes other work on it).";
     }
 
     private static string ImportLine(RunResult r)

@@ -50,7 +50,8 @@ public sealed class WebAppProcess : IAsyncDisposable
             info.Environment[key] = value;
         }
 
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // Production unless the caller says otherwise (the pages scenario needs Development: see PagesScenario).
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = environment.GetValueOrDefault("ASPNETCORE_ENVIRONMENT", "Production");
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         File.WriteAllText(log, "");
         var process = Process.Start(info)!;
