@@ -11,6 +11,7 @@ var scenarios = new (int Number, string Name, Func<BenchOptions, Task<string>> R
     (3, "webhooks", WebhooksScenario.RunAsync),
     (4, "queries", QueriesScenario.RunAsync),
     (5, "peer", PeerScenario.RunAsync),
+    (6, "pages", PagesScenario.RunAsync),
 };
 
 var chosen = options.Scenarios.Contains("all")

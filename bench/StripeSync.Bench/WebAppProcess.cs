@@ -23,6 +23,9 @@ public sealed class WebAppProcess : IAsyncDisposable
 
     public string LogPath { get; }
 
+    /// <summary>The app's own process (the dotnet host runs the dll in it), for /proc/&lt;pid&gt;/status and /proc/&lt;pid&gt;/stat.</summary>
+    public int ProcessId => process.Id;
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -47,7 +50,8 @@ public sealed class WebAppProcess : IAsyncDisposable
             info.Environment[key] = value;
         }
 
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // Production unless the caller says otherwise (the pages scenario needs Development: see PagesScenario).
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = environment.GetValueOrDefault("ASPNETCORE_ENVIRONMENT", "Production");
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         File.WriteAllText(log, "");
         var process = Process.Start(info)!;
