@@ -133,7 +133,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         var email = Identity.NormaliseEmail(customer.Email);
         var key = email ?? "stripe:" + customer.Id;
         var person = db.People.Local.SingleOrDefault(p => p.Mode == connection.Mode && p.Key == key)
-            ?? await db.People.SingleOrDefaultAsync(p => p.Mode == connection.Mode && p.Key == key, ct);
+            ?? await db.People.Include(p => p.Amounts).SingleOrDefaultAsync(p => p.Mode == connection.Mode && p.Key == key, ct);
         if (person is null)
         {
             person = new Person

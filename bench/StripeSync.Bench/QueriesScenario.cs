@@ -25,7 +25,7 @@ namespace StripeSync.Bench;
 /// </summary>
 public static class QueriesScenario
 {
-    private const int DatasetVersion = 1;
+    private const int DatasetVersion = 2; // 2: person_amounts (money fields as rows)
     private const double GoalMs = 300;
 
     public static async Task<string> RunAsync(BenchOptions options)
