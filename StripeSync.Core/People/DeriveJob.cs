@@ -49,6 +49,8 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
 
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
+            // An import just added thousands of people: the segment queries' plans need statistics that know it.
+            await DatabaseSetup.RefreshStatisticsAsync(db, ct);
             var connection = await db.Connections.SingleAsync(c => c.Id == connectionId, ct);
             if (connection.State is ConnectionState.Importing or ConnectionState.Connected)
             {

@@ -640,26 +640,26 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchText"), "gin");
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("SearchText"), new[] { "gin_trgm_ops" });
 
+                    b.HasIndex("Mode", "ActiveSubscriptions");
+
                     b.HasIndex("Mode", "Email");
 
                     b.HasIndex("Mode", "Key")
                         .IsUnique();
 
-                    b.HasIndex("Mode", "LastActivity");
-
                     b.HasIndex("Mode", "LastOrderAt");
+
+                    b.HasIndex("Mode", "PastDueSubscriptions");
 
                     b.HasIndex("Mode", "StripeCustomerId");
 
                     b.HasIndex("Mode", "SubscriptionStatus");
 
-                    b.HasIndex("Mode", "ActiveSubscriptions", "LastActivity");
-
-                    b.HasIndex("Mode", "PastDueSubscriptions", "LastActivity");
+                    b.HasIndex("Mode", "TrialingSubscriptions");
 
                     b.HasIndex("Mode", "TrialEnd", "SubscriptionStatus");
 
-                    b.HasIndex("Mode", "TrialingSubscriptions", "LastActivity");
+                    b.HasIndex("Mode", "LastActivity", "ActiveSubscriptions", "PastDueSubscriptions", "TrialingSubscriptions");
 
                     b.ToTable("people", (string)null);
                 });

@@ -620,29 +620,29 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Mode", "ActiveSubscriptions");
+
                     b.HasIndex("Mode", "Email");
 
                     b.HasIndex("Mode", "Key")
                         .IsUnique();
 
-                    b.HasIndex("Mode", "LastActivity");
-
                     b.HasIndex("Mode", "LastOrderAt");
+
+                    b.HasIndex("Mode", "PastDueSubscriptions");
 
                     b.HasIndex("Mode", "StripeCustomerId");
 
                     b.HasIndex("Mode", "SubscriptionStatus");
 
-                    b.HasIndex("Mode", "ActiveSubscriptions", "LastActivity");
+                    b.HasIndex("Mode", "TrialingSubscriptions");
 
                     b.HasIndex("Mode", "Key", "SearchText")
                         .HasDatabaseName("IX_people_Mode_Key_SearchText");
 
-                    b.HasIndex("Mode", "PastDueSubscriptions", "LastActivity");
-
                     b.HasIndex("Mode", "TrialEnd", "SubscriptionStatus");
 
-                    b.HasIndex("Mode", "TrialingSubscriptions", "LastActivity");
+                    b.HasIndex("Mode", "LastActivity", "ActiveSubscriptions", "PastDueSubscriptions", "TrialingSubscriptions");
 
                     b.ToTable("people", (string)null);
                 });

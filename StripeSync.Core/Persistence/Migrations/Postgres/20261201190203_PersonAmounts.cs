@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace StripeSync.Core.Persistence.Migrations.Sqlite
+namespace StripeSync.Core.Persistence.Migrations.Postgres
 {
     /// <inheritdoc />
     public partial class PersonAmounts : Migration
@@ -12,30 +12,25 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "IX_people_Mode_ActiveSubscriptions",
-                table: "people");
-
-            migrationBuilder.DropIndex(
-                name: "IX_people_Mode_PastDueSubscriptions",
+                name: "IX_people_Mode_LastActivity",
                 table: "people");
 
             migrationBuilder.DropIndex(
                 name: "IX_people_Mode_TrialEnd",
                 table: "people");
 
-            migrationBuilder.DropIndex(
-                name: "IX_people_Mode_TrialingSubscriptions",
-                table: "people");
+            migrationBuilder.AlterDatabase()
+                .Annotation("Npgsql:PostgresExtension:pg_trgm", ",,");
 
             migrationBuilder.CreateTable(
                 name: "person_amounts",
                 columns: table => new
                 {
-                    PersonId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Token = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Currency = table.Column<string>(type: "TEXT", maxLength: 3, nullable: false),
-                    Mode = table.Column<int>(type: "INTEGER", nullable: false),
-                    Amount = table.Column<long>(type: "INTEGER", nullable: false)
+                    PersonId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Token = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Currency = table.Column<string>(type: "character varying(3)", maxLength: 3, nullable: false),
+                    Mode = table.Column<int>(type: "integer", nullable: false),
+                    Amount = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -51,28 +46,20 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
             // People derived before this migration: their money fields, from the same JSON SetFields reads (integers only).
             foreach (var token in new[] { "stripe_mrr", "stripe_total_sales" })
             {
-                migrationBuilder.Sql($"""
+                migrationBuilder.Sql($$"""
                     INSERT INTO person_amounts ("PersonId", "Mode", "Token", "Currency", "Amount")
-                    SELECT p."Id", p."Mode", '{token}', j.key, j.value
-                    FROM people AS p, json_each(p."FieldsJson", '$.{token}') AS j
-                    WHERE json_type(p."FieldsJson", '$.{token}') = 'object' AND j.type = 'integer';
+                    SELECT p."Id", p."Mode", '{{token}}', j.key, (j.value #>> '{}')::bigint
+                    FROM people AS p
+                    CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(p."FieldsJson"::jsonb -> '{{token}}') = 'object'
+                        THEN p."FieldsJson"::jsonb -> '{{token}}' ELSE '{}'::jsonb END) AS j
+                    WHERE jsonb_typeof(j.value) = 'number' AND (j.value #>> '{}') ~ '^-?[0-9]{1,18}$';
                     """);
             }
 
             migrationBuilder.CreateIndex(
-                name: "IX_people_Mode_ActiveSubscriptions_LastActivity",
+                name: "IX_people_Mode_LastActivity_ActiveSubscriptions_PastDueSubscri~",
                 table: "people",
-                columns: new[] { "Mode", "ActiveSubscriptions", "LastActivity" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_people_Mode_Key_SearchText",
-                table: "people",
-                columns: new[] { "Mode", "Key", "SearchText" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_people_Mode_PastDueSubscriptions_LastActivity",
-                table: "people",
-                columns: new[] { "Mode", "PastDueSubscriptions", "LastActivity" });
+                columns: new[] { "Mode", "LastActivity", "ActiveSubscriptions", "PastDueSubscriptions", "TrialingSubscriptions" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_people_Mode_TrialEnd_SubscriptionStatus",
@@ -80,9 +67,11 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 columns: new[] { "Mode", "TrialEnd", "SubscriptionStatus" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_people_Mode_TrialingSubscriptions_LastActivity",
+                name: "IX_people_SearchText_trgm",
                 table: "people",
-                columns: new[] { "Mode", "TrialingSubscriptions", "LastActivity" });
+                column: "SearchText")
+                .Annotation("Npgsql:IndexMethod", "gin")
+                .Annotation("Npgsql:IndexOperators", new[] { "gin_trgm_ops" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_person_amounts_Mode_Token_Currency_Amount_PersonId",
@@ -97,15 +86,7 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 name: "person_amounts");
 
             migrationBuilder.DropIndex(
-                name: "IX_people_Mode_ActiveSubscriptions_LastActivity",
-                table: "people");
-
-            migrationBuilder.DropIndex(
-                name: "IX_people_Mode_Key_SearchText",
-                table: "people");
-
-            migrationBuilder.DropIndex(
-                name: "IX_people_Mode_PastDueSubscriptions_LastActivity",
+                name: "IX_people_Mode_LastActivity_ActiveSubscriptions_PastDueSubscri~",
                 table: "people");
 
             migrationBuilder.DropIndex(
@@ -113,28 +94,21 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                 table: "people");
 
             migrationBuilder.DropIndex(
-                name: "IX_people_Mode_TrialingSubscriptions_LastActivity",
+                name: "IX_people_SearchText_trgm",
                 table: "people");
 
-            migrationBuilder.CreateIndex(
-                name: "IX_people_Mode_ActiveSubscriptions",
-                table: "people",
-                columns: new[] { "Mode", "ActiveSubscriptions" });
+            migrationBuilder.AlterDatabase()
+                .OldAnnotation("Npgsql:PostgresExtension:pg_trgm", ",,");
 
             migrationBuilder.CreateIndex(
-                name: "IX_people_Mode_PastDueSubscriptions",
+                name: "IX_people_Mode_LastActivity",
                 table: "people",
-                columns: new[] { "Mode", "PastDueSubscriptions" });
+                columns: new[] { "Mode", "LastActivity" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_people_Mode_TrialEnd",
                 table: "people",
                 columns: new[] { "Mode", "TrialEnd" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_people_Mode_TrialingSubscriptions",
-                table: "people",
-                columns: new[] { "Mode", "TrialingSubscriptions" });
         }
     }
 }
