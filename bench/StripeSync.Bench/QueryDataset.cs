@@ -160,7 +160,7 @@ public sealed class QueryDataset(int people, int events, Guid connectionId, Date
         {
             foreach (var row in PersonRows())
             {
-                await WriteAsync(copy, row.Person, ct);
+                await WriteAsync(copy, row.Person, ct, Array.IndexOf(PersonColumns, "FieldsJson")); // jsonb on PostgreSQL
                 links.Add(row.Link);
                 amounts.AddRange(row.Amounts);
             }
@@ -508,14 +508,15 @@ public sealed class QueryDataset(int people, int events, Guid connectionId, Date
     private static string Copy(string table, string[] columns) =>
         $"COPY {table} ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) FROM STDIN (FORMAT BINARY)";
 
-    private static async Task WriteAsync(NpgsqlBinaryImporter copy, object?[] row, CancellationToken ct)
+    private static async Task WriteAsync(NpgsqlBinaryImporter copy, object?[] row, CancellationToken ct, int jsonbColumn = -1)
     {
         await copy.StartRowAsync(ct);
-        foreach (var value in row)
+        foreach (var (value, k) in row.Select((v, k) => (v, k)))
         {
             switch (value)
             {
                 case null: await copy.WriteNullAsync(ct); break;
+                case string json when k == jsonbColumn: await copy.WriteAsync(json, NpgsqlTypes.NpgsqlDbType.Jsonb, ct); break;
                 case Guid g: await copy.WriteAsync(g, NpgsqlTypes.NpgsqlDbType.Uuid, ct); break;
                 case string s: await copy.WriteAsync(s, NpgsqlTypes.NpgsqlDbType.Text, ct); break;
                 case long l: await copy.WriteAsync(l, NpgsqlTypes.NpgsqlDbType.Bigint, ct); break;

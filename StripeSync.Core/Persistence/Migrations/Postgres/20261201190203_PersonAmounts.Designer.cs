@@ -587,7 +587,7 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.Property<string>("FieldsJson")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasColumnType("jsonb");
 
                     b.Property<bool>("Identified")
                         .HasColumnType("boolean");

@@ -11,6 +11,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            // Parsed once here instead of at every segment read (EF's AlterColumn has no USING, which text → jsonb needs).
+            migrationBuilder.Sql("""ALTER TABLE people ALTER COLUMN "FieldsJson" TYPE jsonb USING "FieldsJson"::jsonb;""");
+
             migrationBuilder.DropIndex(
                 name: "IX_people_Mode_LastActivity",
                 table: "people");
@@ -82,6 +85,8 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.Sql("""ALTER TABLE people ALTER COLUMN "FieldsJson" TYPE text USING "FieldsJson"::text;""");
+
             migrationBuilder.DropTable(
                 name: "person_amounts");
 
