@@ -49,6 +49,8 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
 
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
+            // An import just added thousands of people: the segment queries' plans need statistics that know it.
+            await DatabaseSetup.RefreshStatisticsAsync(db, ct);
             var connection = await db.Connections.SingleAsync(c => c.Id == connectionId, ct);
             if (connection.State is ConnectionState.Importing or ConnectionState.Connected)
             {
@@ -133,7 +135,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         var email = Identity.NormaliseEmail(customer.Email);
         var key = email ?? "stripe:" + customer.Id;
         var person = db.People.Local.SingleOrDefault(p => p.Mode == connection.Mode && p.Key == key)
-            ?? await db.People.SingleOrDefaultAsync(p => p.Mode == connection.Mode && p.Key == key, ct);
+            ?? await db.People.Include(p => p.Amounts).SingleOrDefaultAsync(p => p.Mode == connection.Mode && p.Key == key, ct);
         if (person is null)
         {
             person = new Person

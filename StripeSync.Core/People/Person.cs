@@ -48,7 +48,16 @@ public sealed class Person
     public long CreatedAt { get; set; }
     public long UpdatedAt { get; set; }
 
-    /// <summary>Stores the fields (a JSON object of token → value) and the columns promoted from them.</summary>
+    /// <summary>
+    /// The money fields (MRR, total sales), one row per token and currency, so segments compare amounts by index instead
+    /// of parsing FieldsJson (docs/decisions/0007). Written by <see cref="SetFields"/>; deleted with the person (cascade).
+    /// </summary>
+    public List<PersonAmount> Amounts { get; } = [];
+
+    /// <summary>
+    /// Stores the fields (a JSON object of token → value), the columns promoted from them and <see cref="Amounts"/>. Set
+    /// <see cref="Mode"/> first; a stored person must have been loaded with its amounts, which this updates in place.
+    /// </summary>
     public void SetFields(string fieldsJson)
     {
         using var document = JsonDocument.Parse(fieldsJson);
@@ -61,6 +70,40 @@ public sealed class Person
         PastDueSubscriptions = Count(fields, "stripe_subscription_past_due");
         TrialEnd = Time(fields, "stripe_trial_end");
         LastOrderAt = Time(fields, "stripe_last_create_order_date");
+        SetAmounts(fields);
+    }
+
+    private void SetAmounts(JsonElement fields)
+    {
+        var current = new Dictionary<(string Token, string Currency), long>();
+        foreach (var token in PersonAmount.Tokens)
+        {
+            if (fields.TryGetProperty(token, out var money) && money.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var entry in money.EnumerateObject())
+                {
+                    if (entry.Value.ValueKind == JsonValueKind.Number && entry.Value.TryGetInt64(out var amount))
+                    {
+                        current[(token, entry.Name)] = amount;
+                    }
+                }
+            }
+        }
+
+        // In place: EF Core updates changed rows, deletes the removed ones (orphans) and inserts the new ones.
+        Amounts.RemoveAll(a => !current.ContainsKey((a.Token, a.Currency)));
+        foreach (var ((token, currency), amount) in current)
+        {
+            if (Amounts.Find(a => a.Token == token && a.Currency == currency) is { } row)
+            {
+                row.Amount = amount;
+                row.Mode = Mode;
+            }
+            else
+            {
+                Amounts.Add(new PersonAmount { PersonId = Id, Mode = Mode, Token = token, Currency = currency, Amount = amount });
+            }
+        }
     }
 
     private static string? Text(JsonElement fields, string token) =>
@@ -72,6 +115,25 @@ public sealed class Person
     private static long? Time(JsonElement fields, string token) =>
         Text(fields, token) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
             ? time.ToUnixTimeMilliseconds() : null;
+}
+
+/// <summary>One currency's amount of a person's money field (a row of <c>person_amounts</c>), in minor units.</summary>
+public sealed class PersonAmount
+{
+    /// <summary>The money fields (SPEC §6) kept as rows: objects of currency → minor units.</summary>
+    public static readonly IReadOnlyList<string> Tokens = ["stripe_mrr", "stripe_total_sales"];
+
+    public Guid PersonId { get; set; }
+
+    /// <summary>The person's mode, repeated so a segment reads the amounts index alone.</summary>
+    public ConnectionMode Mode { get; set; }
+
+    public required string Token { get; set; }
+
+    /// <summary>Lower-case ISO currency, as in the field's JSON.</summary>
+    public required string Currency { get; set; }
+
+    public long Amount { get; set; }
 }
 
 /// <summary>Which Stripe customers make up a person.</summary>

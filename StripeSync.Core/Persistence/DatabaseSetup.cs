@@ -84,9 +84,24 @@ public static class DatabaseSetup
             // Write-ahead logging (kept in the file once set): readers don't block the sync's writers, and each
             // page's transaction costs one append instead of a journal rewrite.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+            await RefreshStatisticsAsync(db, ct);
         }
 
         await alone(ct);
+    }
+
+    /// <summary>
+    /// SQLite plans from the statistics ANALYZE leaves, and has none until something runs it: without them it walks a
+    /// million people by mode and probes each, where reading the 80k matching amounts first takes milliseconds (High
+    /// value, 0.3 s → 10 ms at 100k people). <c>PRAGMA optimize</c> analyses only tables that were never analysed or have
+    /// grown or shrunk tenfold, with a row limit that keeps it quick. PostgreSQL's autovacuum does this by itself.
+    /// </summary>
+    public static async Task RefreshStatisticsAsync(AppDbContext db, CancellationToken ct)
+    {
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA optimize=0x10002;", ct);
+        }
     }
 
     internal static void Configure(DbContextOptionsBuilder builder, DatabaseProvider provider, string connectionString)

@@ -115,15 +115,31 @@ internal sealed class PersonConfiguration : IEntityTypeConfiguration<Person>
         // Segments filter on these (docs/decisions/0007): the predefined ones are index scans.
         person.Property(p => p.StripeCustomerId).HasMaxLength(255);
         person.Property(p => p.SubscriptionStatus).HasMaxLength(32);
-        person.HasIndex(p => new { p.Mode, p.LastActivity });
+        // Slipping Customers and Slipping Trials read last activity first, then the subscription counts: all in the index,
+        // so their counts read no person's row (BENCHMARKS.md §4). Expired Trials likewise: trial end, then the status.
+        person.HasIndex(p => new { p.Mode, p.LastActivity, p.ActiveSubscriptions, p.PastDueSubscriptions, p.TrialingSubscriptions });
+        person.HasIndex(p => new { p.Mode, p.TrialEnd, p.SubscriptionStatus });
         person.HasIndex(p => new { p.Mode, p.SubscriptionStatus });
         person.HasIndex(p => new { p.Mode, p.ActiveSubscriptions });
         person.HasIndex(p => new { p.Mode, p.TrialingSubscriptions });
         person.HasIndex(p => new { p.Mode, p.PastDueSubscriptions });
-        person.HasIndex(p => new { p.Mode, p.TrialEnd });
         person.HasIndex(p => new { p.Mode, p.LastOrderAt });
         // "Syncing with Stripe" counts everyone with a customer id: an index-only count instead of reading every row.
         person.HasIndex(p => new { p.Mode, p.StripeCustomerId });
+        person.HasMany(p => p.Amounts).WithOne().HasForeignKey(a => a.PersonId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class PersonAmountConfiguration : IEntityTypeConfiguration<PersonAmount>
+{
+    public void Configure(EntityTypeBuilder<PersonAmount> amount)
+    {
+        amount.ToTable("person_amounts");
+        amount.HasKey(a => new { a.PersonId, a.Token, a.Currency });
+        amount.Property(a => a.Token).HasMaxLength(64);
+        amount.Property(a => a.Currency).HasMaxLength(3);
+        // Money conditions (High value): the people above or below an amount come from this index alone (BENCHMARKS.md §4).
+        amount.HasIndex(a => new { a.Mode, a.Token, a.Currency, a.Amount, a.PersonId });
     }
 }
 

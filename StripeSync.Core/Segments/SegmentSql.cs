@@ -27,19 +27,21 @@ internal sealed class SegmentSql
     };
 
     private readonly bool postgres;
+    private readonly ConnectionMode mode;
     private readonly DateTimeOffset now;
     private readonly List<object> parameters = [];
 
-    private SegmentSql(bool postgres, DateTimeOffset now)
+    private SegmentSql(bool postgres, ConnectionMode mode, DateTimeOffset now)
     {
         this.postgres = postgres;
+        this.mode = mode;
         this.now = now;
     }
 
     /// <summary>A complete <c>SELECT * FROM people</c> of the segment's members in <paramref name="mode"/>, with its parameters.</summary>
     public static (string Sql, object[] Parameters) Members(SegmentDefinition definition, ConnectionMode mode, bool postgres, DateTimeOffset now)
     {
-        var builder = new SegmentSql(postgres, now);
+        var builder = new SegmentSql(postgres, mode, now);
         var modeParameter = builder.Add((int)mode);
         var filter = builder.Group(definition);
         return ($"SELECT * FROM people AS p WHERE p.\"Mode\" = {modeParameter} AND {filter}", [.. builder.parameters]);
@@ -161,8 +163,11 @@ internal sealed class SegmentSql
     private string AddNumber(string? text)
     {
         SegmentDefinition.TryNumber(text, out var number);
-        return number == decimal.Truncate(number) && number is >= long.MinValue and <= long.MaxValue ? Add((long)number) : Add((double)number);
+        return AddNumber(number);
     }
+
+    private string AddNumber(decimal number) =>
+        number == decimal.Truncate(number) && number is >= long.MinValue and <= long.MaxValue ? Add((long)number) : Add((double)number);
 
     private string Bool(string token, SegmentCondition c)
     {
@@ -211,42 +216,70 @@ internal sealed class SegmentSql
     }
 
     /// <summary>
-    /// Money is an object of currency → minor units. With a currency, a missing currency counts as 0; without one,
-    /// the condition holds when some currency's amount satisfies it ("in any currency").
+    /// Money is an object of currency → minor units, kept as rows of <c>person_amounts</c> (at most one per token and
+    /// currency). With a currency, a missing currency counts as 0; without one, the condition holds when some currency's
+    /// amount satisfies it ("in any currency"). Either way the people come from the <c>(Mode, Token, Currency, Amount)</c>
+    /// index, not from parsing every person's JSON.
     /// </summary>
     private string Money(string token, SegmentCondition c)
     {
-        string Compare(string x) => c.Operator switch
+        if (!People.PersonAmount.Tokens.Contains(token))
         {
-            FieldOperator.Equals => $"{x} = {AddNumber(c.Value)}",
-            FieldOperator.NotEquals => $"{x} <> {AddNumber(c.Value)}",
-            FieldOperator.GreaterThan => $"{x} > {AddNumber(c.Value)}",
-            FieldOperator.LessThan => $"{x} < {AddNumber(c.Value)}",
-            FieldOperator.IsSet or FieldOperator.IsNotSet => $"{x} <> 0",
-            _ => throw Unsupported(c),
-        };
+            throw new InvalidOperationException($"Money field {token} has no rows in person_amounts.");
+        }
+
+        decimal value = 0;
+        if (c.Operator is not (FieldOperator.IsSet or FieldOperator.IsNotSet))
+        {
+            SegmentDefinition.TryNumber(c.Value, out value);
+        }
+
+        // "Is set" means "not zero"; "is not set" is its negation, written below.
+        var op = c.Operator is FieldOperator.IsSet or FieldOperator.IsNotSet ? FieldOperator.NotEquals : c.Operator!.Value;
+        string Rows(bool holds, string? currency)
+        {
+            var compare = (op, holds) switch
+            {
+                (FieldOperator.Equals, true) or (FieldOperator.NotEquals, false) => "=",
+                (FieldOperator.NotEquals, true) or (FieldOperator.Equals, false) => "<>",
+                (FieldOperator.GreaterThan, true) => ">",
+                (FieldOperator.GreaterThan, false) => "<=",
+                (FieldOperator.LessThan, true) => "<",
+                (FieldOperator.LessThan, false) => ">=",
+                _ => throw Unsupported(c),
+            };
+            var inCurrency = currency is null ? "" : $" AND a.\"Currency\" = {Add(currency)}";
+            // Not correlated (the mode is the query's own parameter): the planner reads the matching rows once, by index.
+            return $"SELECT a.\"PersonId\" FROM person_amounts AS a WHERE a.\"Mode\" = {Add((int)mode)} AND a.\"Token\" = '{token}'{inCurrency} " +
+                $"AND a.\"Amount\" {compare} {AddNumber(value)}";
+        }
 
         string condition;
-        if (c.Currency is { } currency)
+        if (c.Currency is not { } currency)
         {
-            var amount = postgres
-                ? $"COALESCE((p.\"FieldsJson\"::jsonb -> '{token}' ->> {Add(currency)})::numeric, 0)"
-                : $"COALESCE(json_extract(p.\"FieldsJson\", '$.{token}.' || {Add(currency)}), 0)";
-            condition = $"({Compare(amount)})";
+            condition = $"(p.\"Id\" IN ({Rows(holds: true, null)}))";
         }
-        else if (postgres)
+        else if (!Holds(op, 0, value))
         {
-            var obj = $"(p.\"FieldsJson\"::jsonb -> '{token}')";
-            condition = $"EXISTS (SELECT 1 FROM jsonb_each_text(CASE WHEN jsonb_typeof({obj}) = 'object' THEN {obj} ELSE jsonb_build_object() END) AS j " +
-                $"WHERE {Compare("(j.value)::numeric")})";
+            condition = $"(p.\"Id\" IN ({Rows(holds: true, currency)}))";
         }
         else
         {
-            condition = $"EXISTS (SELECT 1 FROM json_each(p.\"FieldsJson\", '$.{token}') AS j WHERE j.type IN ('integer', 'real') AND {Compare("j.value")})";
+            // Zero satisfies the comparison, so a person without the currency is in too: everyone but those whose amount fails it.
+            condition = $"(p.\"Id\" NOT IN ({Rows(holds: false, currency)}))";
         }
 
         return c.Operator == FieldOperator.IsNotSet ? $"(NOT {condition})" : condition;
     }
+
+    private static bool Holds(FieldOperator op, decimal amount, decimal value) => op switch
+    {
+        FieldOperator.Equals => amount == value,
+        FieldOperator.NotEquals => amount != value,
+        FieldOperator.GreaterThan => amount > value,
+        FieldOperator.LessThan => amount < value,
+        _ => false,
+    };
 
     private string List(string token, SegmentCondition c)
     {

@@ -55,6 +55,8 @@ public sealed class SegmentConditionTests
         ("eve", ConnectionMode.Test, 1, new()
         {
             ["email"] = "eve@example.com", ["stripe_customer_id"] = "cus_eve", ["stripe_subscription_status"] = "trialing", ["stripe_subscription_trial"] = 1,
+            // Test mode's money must not leak into live segments (person_amounts is filtered by mode).
+            ["stripe_total_sales"] = new Dictionary<string, long> { ["usd"] = 900_000 }, ["stripe_mrr"] = new Dictionary<string, long> { ["usd"] = 100 },
         }),
     ];
 
@@ -106,6 +108,10 @@ public sealed class SegmentConditionTests
         yield return ("money equals in a currency", All(OnField("stripe_total_sales", FieldOperator.Equals, "900", currency: "eur")), ["bob"]);
         yield return ("money is set", All(OnField("stripe_mrr", FieldOperator.IsSet)), ["bob"]);
         yield return ("money is not set", All(OnField("stripe_mrr", FieldOperator.IsNotSet)), ["ada", "cy", "dee"]);
+        yield return ("money not equals in a currency counts a missing currency as 0", All(OnField("stripe_total_sales", FieldOperator.NotEquals, "900", currency: "eur")), ["ada", "cy", "dee"]);
+        yield return ("money in any currency below", All(OnField("stripe_total_sales", FieldOperator.LessThan, "1000")), ["bob"]);
+        yield return ("money in a currency is set", All(OnField("stripe_total_sales", FieldOperator.IsSet, currency: "usd")), ["bob"]);
+        yield return ("money in a currency is not set", All(OnField("stripe_total_sales", FieldOperator.IsNotSet, currency: "eur")), ["ada", "dee"]);
         yield return ("list contains", All(OnField("stripe_order_products", FieldOperator.Contains, "pro")), ["bob"]);
         yield return ("list is set", All(OnField("stripe_order_products", FieldOperator.IsSet)), ["bob", "cy"]);
         yield return ("list is not set", All(OnField("stripe_order_products", FieldOperator.IsNotSet)), ["ada", "dee"]);

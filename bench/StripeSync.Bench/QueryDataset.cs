@@ -15,13 +15,14 @@ namespace StripeSync.Bench;
 /// serialised from the same token → typed value dictionary DeriveJob writes, with the promoted columns set by
 /// <see cref="Person.SetFields"/> itself, and metric events of every metric over two years. Deterministic (one seed),
 /// so SQLite and PostgreSQL hold the same rows. The indexes the migrations made are dropped during the load and
-/// rebuilt afterwards from their own definitions (one sort per index instead of 10 million random inserts).
+/// rebuilt afterwards from their own definitions (one sort per index instead of 10 million random inserts). The money
+/// fields' rows of <c>person_amounts</c> come from <see cref="Person.Amounts"/>, which SetFields fills as it does for DeriveJob.
 /// </summary>
 public sealed class QueryDataset(int people, int events, Guid connectionId, DateTimeOffset end)
 {
     private const ConnectionMode Mode = ConnectionMode.Live;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web); // as DeriveJob serialises fields
-    private static readonly string[] Tables = ["people", "person_customers", "metric_events"];
+    private static readonly string[] Tables = ["people", "person_customers", "person_amounts", "metric_events"];
 
     private static readonly string[] FirstNames =
     [
@@ -93,6 +94,7 @@ public sealed class QueryDataset(int people, int events, Guid connectionId, Date
         {
             await using var person = Insert(connection, "people", PersonColumns);
             await using var link = Insert(connection, "person_customers", LinkColumns);
+            await using var amount = Insert(connection, "person_amounts", AmountColumns);
             await using var metric = Insert(connection, "metric_events", MetricColumns);
             var clock = Stopwatch.StartNew();
             foreach (var row in PersonRows())
@@ -101,6 +103,11 @@ public sealed class QueryDataset(int people, int events, Guid connectionId, Date
                 person.ExecuteNonQuery();
                 Bind(link, row.Link);
                 link.ExecuteNonQuery();
+                foreach (var money in row.Amounts)
+                {
+                    Bind(amount, money);
+                    amount.ExecuteNonQuery();
+                }
             }
 
             Console.WriteLine($"  people written in {clock.Elapsed.TotalSeconds:N0} s");
@@ -148,12 +155,24 @@ public sealed class QueryDataset(int people, int events, Guid connectionId, Date
 
         var clock = Stopwatch.StartNew();
         var links = new List<object?[]>(people);
+        var amounts = new List<object?[]>(people);
         await using (var copy = await connection.BeginBinaryImportAsync(Copy("people", PersonColumns), ct))
         {
             foreach (var row in PersonRows())
             {
-                await WriteAsync(copy, row.Person, ct);
+                await WriteAsync(copy, row.Person, ct, Array.IndexOf(PersonColumns, "FieldsJson")); // jsonb on PostgreSQL
                 links.Add(row.Link);
+                amounts.AddRange(row.Amounts);
+            }
+
+            await copy.CompleteAsync(ct);
+        }
+
+        await using (var copy = await connection.BeginBinaryImportAsync(Copy("person_amounts", AmountColumns), ct))
+        {
+            foreach (var row in amounts)
+            {
+                await WriteAsync(copy, row, ct);
             }
 
             await copy.CompleteAsync(ct);
@@ -200,12 +219,14 @@ public sealed class QueryDataset(int people, int events, Guid connectionId, Date
 
     private static readonly string[] LinkColumns = ["ConnectionId", "CustomerId", "PersonId"];
 
+    private static readonly string[] AmountColumns = ["PersonId", "Mode", "Token", "Currency", "Amount"];
+
     private static readonly string[] MetricColumns =
     [
         "Mode", "ConnectionId", "Metric", "NaturalKey", "Time", "Day", "PersonId", "CustomerId", "Amount", "Currency", "PropertiesJson", "SourceId", "FromState",
     ];
 
-    private IEnumerable<(object?[] Person, object?[] Link)> PersonRows()
+    private IEnumerable<(object?[] Person, object?[] Link, object?[][] Amounts)> PersonRows()
     {
         for (var i = 0; i < people; i++)
         {
@@ -217,7 +238,8 @@ public sealed class QueryDataset(int people, int events, Guid connectionId, Date
                     person.FieldsJson, person.LastActivity, person.CreatedAt, person.UpdatedAt, person.StripeCustomerId, person.SubscriptionStatus,
                     person.ActiveSubscriptions, person.TrialingSubscriptions, person.PastDueSubscriptions, person.TrialEnd, person.LastOrderAt,
                 ],
-                [connectionId, customerIds[i], person.Id]);
+                [connectionId, customerIds[i], person.Id],
+                [.. person.Amounts.Select(a => new object?[] { a.PersonId, (int)a.Mode, a.Token, a.Currency, a.Amount })]);
         }
     }
 
@@ -486,14 +508,15 @@ public sealed class QueryDataset(int people, int events, Guid connectionId, Date
     private static string Copy(string table, string[] columns) =>
         $"COPY {table} ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) FROM STDIN (FORMAT BINARY)";
 
-    private static async Task WriteAsync(NpgsqlBinaryImporter copy, object?[] row, CancellationToken ct)
+    private static async Task WriteAsync(NpgsqlBinaryImporter copy, object?[] row, CancellationToken ct, int jsonbColumn = -1)
     {
         await copy.StartRowAsync(ct);
-        foreach (var value in row)
+        foreach (var (value, k) in row.Select((v, k) => (v, k)))
         {
             switch (value)
             {
                 case null: await copy.WriteNullAsync(ct); break;
+                case string json when k == jsonbColumn: await copy.WriteAsync(json, NpgsqlTypes.NpgsqlDbType.Jsonb, ct); break;
                 case Guid g: await copy.WriteAsync(g, NpgsqlTypes.NpgsqlDbType.Uuid, ct); break;
                 case string s: await copy.WriteAsync(s, NpgsqlTypes.NpgsqlDbType.Text, ct); break;
                 case long l: await copy.WriteAsync(l, NpgsqlTypes.NpgsqlDbType.Bigint, ct); break;

@@ -20,6 +20,7 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                 .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
+            NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -613,7 +614,7 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.Property<string>("FieldsJson")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasColumnType("jsonb");
 
                     b.Property<bool>("Identified")
                         .HasColumnType("boolean");
@@ -663,14 +664,18 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("SearchText")
+                        .HasDatabaseName("IX_people_SearchText_trgm");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchText"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("SearchText"), new[] { "gin_trgm_ops" });
+
                     b.HasIndex("Mode", "ActiveSubscriptions");
 
                     b.HasIndex("Mode", "Email");
 
                     b.HasIndex("Mode", "Key")
                         .IsUnique();
-
-                    b.HasIndex("Mode", "LastActivity");
 
                     b.HasIndex("Mode", "LastOrderAt");
 
@@ -680,11 +685,39 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.HasIndex("Mode", "SubscriptionStatus");
 
-                    b.HasIndex("Mode", "TrialEnd");
-
                     b.HasIndex("Mode", "TrialingSubscriptions");
 
+                    b.HasIndex("Mode", "TrialEnd", "SubscriptionStatus");
+
+                    b.HasIndex("Mode", "LastActivity", "ActiveSubscriptions", "PastDueSubscriptions", "TrialingSubscriptions");
+
                     b.ToTable("people", (string)null);
+                });
+
+            modelBuilder.Entity("StripeSync.Core.People.PersonAmount", b =>
+                {
+                    b.Property<Guid>("PersonId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Token")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Currency")
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Mode")
+                        .HasColumnType("integer");
+
+                    b.HasKey("PersonId", "Token", "Currency");
+
+                    b.HasIndex("Mode", "Token", "Currency", "Amount", "PersonId");
+
+                    b.ToTable("person_amounts", (string)null);
                 });
 
             modelBuilder.Entity("StripeSync.Core.People.PersonCustomer", b =>
@@ -870,6 +903,20 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("StripeSync.Core.People.PersonAmount", b =>
+                {
+                    b.HasOne("StripeSync.Core.People.Person", null)
+                        .WithMany("Amounts")
+                        .HasForeignKey("PersonId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("StripeSync.Core.People.Person", b =>
+                {
+                    b.Navigation("Amounts");
                 });
 #pragma warning restore 612, 618
         }

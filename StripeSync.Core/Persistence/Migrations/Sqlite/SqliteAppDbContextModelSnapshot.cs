@@ -657,8 +657,6 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.HasIndex("Mode", "Key")
                         .IsUnique();
 
-                    b.HasIndex("Mode", "LastActivity");
-
                     b.HasIndex("Mode", "LastOrderAt");
 
                     b.HasIndex("Mode", "PastDueSubscriptions");
@@ -667,11 +665,42 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
 
                     b.HasIndex("Mode", "SubscriptionStatus");
 
-                    b.HasIndex("Mode", "TrialEnd");
-
                     b.HasIndex("Mode", "TrialingSubscriptions");
 
+                    b.HasIndex("Mode", "Key", "SearchText")
+                        .HasDatabaseName("IX_people_Mode_Key_SearchText");
+
+                    b.HasIndex("Mode", "TrialEnd", "SubscriptionStatus");
+
+                    b.HasIndex("Mode", "LastActivity", "ActiveSubscriptions", "PastDueSubscriptions", "TrialingSubscriptions");
+
                     b.ToTable("people", (string)null);
+                });
+
+            modelBuilder.Entity("StripeSync.Core.People.PersonAmount", b =>
+                {
+                    b.Property<Guid>("PersonId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Token")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Currency")
+                        .HasMaxLength(3)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Mode")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("PersonId", "Token", "Currency");
+
+                    b.HasIndex("Mode", "Token", "Currency", "Amount", "PersonId");
+
+                    b.ToTable("person_amounts", (string)null);
                 });
 
             modelBuilder.Entity("StripeSync.Core.People.PersonCustomer", b =>
@@ -855,6 +884,20 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("StripeSync.Core.People.PersonAmount", b =>
+                {
+                    b.HasOne("StripeSync.Core.People.Person", null)
+                        .WithMany("Amounts")
+                        .HasForeignKey("PersonId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("StripeSync.Core.People.Person", b =>
+                {
+                    b.Navigation("Amounts");
                 });
 #pragma warning restore 612, 618
         }
