@@ -52,7 +52,7 @@ public static class ImportScenario
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"{options.RunNote} Scales {string.Join(", ", scales.Select(s => s.ToString("N0", CultureInfo.InvariantCulture)))} customers, {runs} run(s) each.")
             .AppendLine()
-            .AppendLine("Each run: a fresh simulated account (seed 1, live mode), a fresh SQLite database, the full import (every object type, pages of 100, a checkpoint per page) and the derivation of every person, field and metric event. Jobs run in-process on 4 concurrent workers (the Hangfire worker count of a 2-core machine). The simulator runs in the same process; an untimed walk of every list first fills its JSON cache, so the timed import pays StripeSync's own cost, not the simulator's serialisation. Peak memory is the process's peak working set, simulator included.")
+            .AppendLine("Each run: a fresh simulated account (seed 1, live mode), a fresh SQLite database, the full import (every object type, pages of 100, a checkpoint per page) and the derivation of every person, field and metric event. Jobs run in-process: the import is one job run per connection that walks every type's created-time slices side by side (decision 0011), then people are derived. The simulator runs in the same process; an untimed walk of every list first fills its JSON cache, so the timed import pays StripeSync's own cost, not the simulator's serialisation. Peak memory is the process's peak working set, simulator included.")
             .AppendLine()
             .AppendLine("| customers | Stripe objects | elapsed, median (min–max) | objects/s, median (min–max) | peak memory |")
             .AppendLine("| --- | --- | --- | --- | --- |");
@@ -69,12 +69,12 @@ public static class ImportScenario
         if (!met)
         {
             section.AppendLine()
-                .AppendLine("Where the time goes (2,000 customers, a quiet machine): about two thirds fetching and storing pages, one third deriving people. Per page: Stripe.net parses " +
-                    "the page into typed objects, we map them to records and serialise those again; the page's stored versions are read, then written row by row in one " +
-                    "transaction; four workers take turns at SQLite's single writer lock. Deriving costs about eight queries per customer. Peak memory counts the simulator, " +
-                    "which lives in the same process and holds the whole account and its JSON cache (decision 0010).")
+                .AppendLine("Where the time goes: fetching and storing pages, then deriving people (the run's log gives both times). Per page: Stripe.net parses " +
+                    "the page into typed objects, we map them to records and serialise those again, and the page is written with one multi-row upsert, one page at a time; " +
+                    "the simulator, in the same process, serves, filters and counts every request on the same 2 cores. Deriving costs about eight queries per customer. " +
+                    "Peak memory counts the simulator, which holds the whole account and its JSON cache (decision 0010).")
                 .AppendLine()
-                .AppendLine("Plan: store each page's raw JSON with one multi-row upsert, without Stripe.net's typed parse; derive 200 customers from three queries " +
+                .AppendLine("Plan: read pages as raw JSON without Stripe.net's typed parse; derive 200 customers from three queries " +
                     "instead of eight per customer, and overlap deriving with fetching; run the simulator in its own process so peak memory is StripeSync's alone.");
         }
 
