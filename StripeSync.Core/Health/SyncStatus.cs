@@ -57,10 +57,10 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
         {
             var cursors = await db.BackfillCursors.AsNoTracking().Where(b => b.ConnectionId == c.Id).ToListAsync(ct);
             var slices = (await db.BackfillSlices.AsNoTracking().Where(b => b.ConnectionId == c.Id).ToListAsync(ct)).ToLookup(b => b.Type);
-            var pending = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts < 5).CountAsync(ct);
-            var failed = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts >= 5).CountAsync(ct);
+            var pending = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts < Ingestion.InboxEvent.MaxAttempts).CountAsync(ct);
+            var failed = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts >= Ingestion.InboxEvent.MaxAttempts).CountAsync(ct);
             var pendingPeople = await db.DirtyCustomers.Where(d => d.ConnectionId == c.Id).CountAsync(ct);
-            var oldestPending = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts < 5)
+            var oldestPending = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts < Ingestion.InboxEvent.MaxAttempts)
                 .MinAsync(e => (long?)e.ReceivedAt, ct);
             var customers = db.PersonCustomers.Where(l => l.ConnectionId == c.Id);
             var unidentified = await db.People.Where(p => !p.Identified && customers.Any(l => l.PersonId == p.Id)).CountAsync(ct);

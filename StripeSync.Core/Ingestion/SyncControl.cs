@@ -99,7 +99,7 @@ public sealed class SyncControl(
         foreach (var id in ids)
         {
             await backfill.ResumeAsync(id, ct);
-            if (await db.Inbox.AnyAsync(e => e.ConnectionId == id && e.ProcessedAt == null && e.Attempts < 5, ct))
+            if (await db.Inbox.AnyAsync(e => e.ConnectionId == id && e.ProcessedAt == null && e.Attempts < InboxEvent.MaxAttempts, ct))
             {
                 jobs.DrainInbox(id);
             }

@@ -75,6 +75,9 @@ public enum EventSource
 /// <summary>A Stripe event taken in (by webhook or poll), stored raw and unique on its id, then processed.</summary>
 public sealed class InboxEvent
 {
+    /// <summary>An event that failed this often is left alone and counted as failed on Sync health.</summary>
+    public const int MaxAttempts = 5;
+
     public long Id { get; set; }
     public Guid ConnectionId { get; set; }
     public required string EventId { get; set; }

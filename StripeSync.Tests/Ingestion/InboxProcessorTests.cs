@@ -47,6 +47,45 @@ public sealed class InboxProcessorTests
     }
 
     [Fact]
+    public async Task A_stored_event_stripe_net_cannot_read_is_kept_as_failed_and_the_rest_of_its_batch_is_applied()
+    {
+        // Intake reads only the envelope, so a signed event whose object Stripe.net cannot read reaches the inbox.
+        await using var app = AppHost.Start();
+        var connection = await app.Services.GetRequiredService<CoreConnections>().AddAsync("rk_test_inboxtests0123456789", default);
+        var inbox = app.Services.GetRequiredService<Inbox>();
+        var processor = app.Services.GetRequiredService<InboxProcessor>();
+        var factory = app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        var at = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60;
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            db.Inbox.Add(new InboxEvent
+            {
+                ConnectionId = connection.Id,
+                EventId = "evt_unreadable",
+                Type = "customer.updated",
+                Created = at,
+                ReceivedAt = at * 1000,
+                Source = EventSource.Webhook,
+                Json = "{\"id\":\"evt_unreadable\",\"object\":\"event\",\"created\":" + at + ",\"livemode\":false,\"type\":\"customer.updated\","
+                    + "\"data\":{\"object\":{\"id\":\"cus_unreadable\",\"object\":\"customer\",\"created\":1700000000,\"balance\":\"lots\"}}}",
+            });
+            await db.SaveChangesAsync();
+        }
+
+        await inbox.AcceptAsync(connection.Id, [Parse("evt_readable", "cus_readable", at + 1)], EventSource.Poll, default);
+        await processor.DrainAsync(connection.Id, default);
+
+        await using var check = await factory.CreateDbContextAsync();
+        var events = await check.Inbox.AsNoTracking().ToDictionaryAsync(e => e.EventId);
+        Assert.Null(events["evt_unreadable"].ProcessedAt);
+        Assert.Equal(InboxEvent.MaxAttempts, events["evt_unreadable"].Attempts);
+        Assert.Contains("could not read", events["evt_unreadable"].Error, StringComparison.Ordinal);
+        Assert.NotNull(events["evt_readable"].ProcessedAt);
+        Assert.True(await check.StripeObjects.AnyAsync(o => o.StripeId == "cus_readable"));
+        Assert.False(await check.StripeObjects.AnyAsync(o => o.StripeId == "cus_unreadable"));
+    }
+
+    [Fact]
     public async Task A_late_event_whose_object_is_already_newer_still_moves_its_persons_last_activity()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 20, 12, 0, 0, TimeSpan.Zero));

@@ -167,21 +167,34 @@ public sealed class BackfillJob(
         public async Task RunAsync()
         {
             var walkers = new List<Task>();
-            while (true)
+            try
             {
-                if (!over)
+                while (true)
                 {
-                    walkers.AddRange(await StartWalkersAsync());
-                }
+                    if (!over)
+                    {
+                        walkers.AddRange(await StartWalkersAsync());
+                    }
 
-                walkers.RemoveAll(w => w.IsCompleted);
-                if (walkers.Count == 0)
-                {
-                    return;
-                }
+                    walkers.RemoveAll(w => w.IsCompleted);
+                    if (walkers.Count == 0)
+                    {
+                        return;
+                    }
 
-                await pulse.WaitAsync(CancellationToken.None);
-                over |= ct.IsCancellationRequested || clock.GetTimestamp() > deadline;
+                    // Walkers pulse after every page and on their way out; the timeout covers a walker that pulsed just
+                    // before its task was marked complete.
+                    await pulse.WaitAsync(TimeSpan.FromMilliseconds(250), CancellationToken.None);
+                    over |= ct.IsCancellationRequested || clock.GetTimestamp() > deadline;
+                }
+            }
+            catch
+            {
+                // Walkers catch their own failures, so this is the coordinator's (a cut it could not write): let every
+                // walker finish its page before the run ends with it.
+                over = true;
+                await Task.WhenAll(walkers);
+                throw;
             }
         }
 

@@ -37,7 +37,7 @@ public sealed class InboxProcessor(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, ct);
         var livemode = connection.Mode == Connections.ConnectionMode.Live;
-        var batch = await db.Inbox.Where(e => e.ConnectionId == connectionId && e.ProcessedAt == null && e.Attempts < 5)
+        var batch = await db.Inbox.Where(e => e.ConnectionId == connectionId && e.ProcessedAt == null && e.Attempts < InboxEvent.MaxAttempts)
             .OrderBy(e => e.Created).ThenBy(e => e.Id).Take(Batch).ToListAsync(ct);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         Catalog? catalog = null;
@@ -50,12 +50,25 @@ public sealed class InboxProcessor(
             }
 
             var parsed = StripeEvents.Parse(stored.Json, livemode);
+            if (parsed is null)
+            {
+                // Intake checks the signature and reads only the envelope, so a signed body whose object Stripe.net cannot
+                // read gets here. It is kept and shown as failed on Sync health, never applied and never silently dropped.
+                db.ChangeTracker.Clear();
+                db.Inbox.Attach(stored);
+                stored.Attempts = InboxEvent.MaxAttempts;
+                stored.Error = "Stripe.net could not read this event; it was kept as received and not applied.";
+                await db.SaveChangesAsync(ct);
+                logger.LogError("Event {EventId} of connection {ConnectionId} could not be read and was not applied", stored.EventId, connectionId);
+                continue;
+            }
+
             var version = stored.Created * 1000;
             StripeRecord? current = null;
             var tie = false;
             try
             {
-                if (parsed?.Data is { } changed
+                if (parsed.Data is { } changed
                     && await db.StripeObjects.AnyAsync(o => o.ConnectionId == connectionId && o.StripeId == changed.Id && o.Version == version, ct))
                 {
                     // Two events of one object in the same second can't be ordered by their time (Stripe's
@@ -75,7 +88,7 @@ public sealed class InboxProcessor(
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             try
             {
-                if (parsed?.Data is { } record)
+                if (parsed.Data is { } record)
                 {
                     if (!tie)
                     {
