@@ -87,14 +87,23 @@ public static class StateStore
         return changed;
     }
 
+    /// <summary>A record of a backfill page with its JSON, serialised before the page waits for the database's writer.</summary>
+    public sealed record PageRow(StripeRecord Record, string Json)
+    {
+        public PageRow(StripeRecord record)
+            : this(record, Serialize(record))
+        {
+        }
+    }
+
     /// <summary>
     /// Applies a backfill page at <paramref name="version"/> (unix ms) in one multi-row upsert per 100 objects, the newest
     /// state winning as in <see cref="UpsertAsync"/>, and marks the page's customers. Unlike UpsertAsync it neither
     /// reads the stored states first nor returns them: the import needs no previous state, only the newest one.
     /// </summary>
-    public static async Task UpsertPageAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<StripeRecord> records, long version, long now, CancellationToken ct)
+    public static async Task UpsertPageAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<PageRow> page, long version, long now, CancellationToken ct)
     {
-        var rows = records.DistinctBy(r => r.Id).Select(r => (Record: r, Json: Serialize(r))).ToList();
+        var rows = page.DistinctBy(r => r.Record.Id).ToList();
         foreach (var chunk in rows.Chunk(100))
         {
             var parameters = new List<object> { connectionId, version };

@@ -13,7 +13,7 @@ using StripeSync.Simulator;
 
 namespace StripeSync.Bench;
 
-public sealed record ImportResult(int Objects, TimeSpan Elapsed, long PeakMegabytes, TimeSpan Fetch = default, int People = 0, int MetricEvents = 0)
+public sealed record ImportResult(int Objects, TimeSpan Elapsed, long PeakMegabytes, TimeSpan Fetch = default, int People = 0, int MetricEvents = 0, TimeSpan FetchCpuAt = default)
 {
     public double ObjectsPerSecond => Objects / Elapsed.TotalSeconds;
 
@@ -157,6 +157,6 @@ public static class ImportScenario
 
         var metricEvents = await db.MetricEvents.CountAsync();
         folder.Delete(recursive: true);
-        return new ImportResult(objects, started.Elapsed, Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024), fetch, people, metricEvents);
+        return new ImportResult(objects, started.Elapsed, Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024), fetch, people, metricEvents, jobs.FirstDeriveCpu);
     }
 }

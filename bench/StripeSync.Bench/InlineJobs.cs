@@ -29,9 +29,17 @@ public sealed class InlineJobs : ISyncJobs, IDisposable
     /// <summary>When the first derivation started: the import's fetch phase ends there.</summary>
     public DateTime? FirstDerive { get; private set; }
 
+    /// <summary>The process's CPU time when the first derivation started, to tell the fetch phase's CPU from the rest.</summary>
+    public TimeSpan FirstDeriveCpu { get; private set; }
+
     public void Derive(Guid connectionId) => queue.Enqueue(async () =>
     {
-        FirstDerive ??= DateTime.UtcNow;
+        if (FirstDerive is null)
+        {
+            FirstDerive = DateTime.UtcNow;
+            FirstDeriveCpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        }
+
         await derive.WaitAsync();
         try
         {

@@ -314,9 +314,9 @@ public sealed class BackfillJob(
                 var next = FetchAsync(slice, slice.Cursor);
                 while (next is not null)
                 {
-                    var (page, version) = await next;
-                    next = page.NextCursor is { } cursor && !over ? FetchAsync(slice, cursor) : null;
-                    if (!await WriteAsync(slice, page, version))
+                    var (rows, nextCursor, version) = await next;
+                    next = nextCursor is { } cursor && !over ? FetchAsync(slice, cursor) : null;
+                    if (!await WriteAsync(slice, rows, nextCursor, version))
                     {
                         if (next is not null)
                         {
@@ -360,7 +360,7 @@ public sealed class BackfillJob(
             }
         }
 
-        private async Task<(RecordPage Page, long Version)> FetchAsync(BackfillSlice slice, string? cursor)
+        private async Task<(IReadOnlyList<StateStore.PageRow> Rows, string? NextCursor, long Version)> FetchAsync(BackfillSlice slice, string? cursor)
         {
             // The page shows every change made before the second its request left, perhaps more: it ranks just below
             // an event of that second (which then wins), above every older one. Stamped with the time it was written
@@ -373,31 +373,32 @@ public sealed class BackfillJob(
             }
 
             var page = await client.ListAsync(slice.Type, cursor, from, slice.Before, ct);
-            return (page with { Items = await CompleteAsync(client, page.Items, ct) }, version);
+            // Serialised here, on the walker's own time, not while holding the writer.
+            return ([.. (await CompleteAsync(client, page.Items, ct)).Select(r => new StateStore.PageRow(r))], page.NextCursor, version);
         }
 
         /// <summary>
         /// Stores a page with its slice's new cursor in one transaction; returns whether the slice goes on. Objects
         /// older than the slice's lower bound (raised by a cut while the page was on its way) are the new slice's.
         /// </summary>
-        private async Task<bool> WriteAsync(BackfillSlice slice, RecordPage page, long version)
+        private async Task<bool> WriteAsync(BackfillSlice slice, IReadOnlyList<StateStore.PageRow> page, string? nextCursor, long version)
         {
             await writer.WaitAsync(CancellationToken.None);
             try
             {
-                var items = slice.From is { } from ? page.Items.Where(i => i.Created.ToUnixTimeSeconds() >= from).ToList() : page.Items;
-                var done = page.NextCursor is null || items.Count < page.Items.Count;
-                var reached = items.Count > 0 ? items[^1].Created.ToUnixTimeSeconds() : slice.Reached;
+                var items = slice.From is { } from ? page.Where(i => i.Record.Created.ToUnixTimeSeconds() >= from).ToList() : page;
+                var done = nextCursor is null || items.Count < page.Count;
+                var reached = items.Count > 0 ? items[^1].Record.Created.ToUnixTimeSeconds() : slice.Reached;
                 var typeDone = done && slices.All(s => s == slice || s.Type != slice.Type || s.Done);
                 var finished = typeDone && slices.All(s => s == slice || s.Done);
                 var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-                var newest = items.Count > 0 ? items[0].Created.ToUnixTimeSeconds() : (long?)null;
+                var newest = items.Count > 0 ? items[0].Record.Created.ToUnixTimeSeconds() : (long?)null;
                 var oldest = reached;
 
                 await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
                 await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
                 await StateStore.UpsertPageAsync(db, connectionId, items, version, now, CancellationToken.None);
-                var cursor = page.NextCursor ?? slice.Cursor;
+                var cursor = nextCursor ?? slice.Cursor;
                 var updated = await db.BackfillSlices
                     .Where(s => s.ConnectionId == connectionId && s.Type == slice.Type && s.Slice == slice.Slice && s.Pages == slice.Pages)
                     .ExecuteUpdateAsync(u => u
