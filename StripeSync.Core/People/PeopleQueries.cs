@@ -38,8 +38,12 @@ public sealed class PeopleQueries(IDbContextFactory<AppDbContext> dbFactory)
         {
             // A substring of the lower-case search text, as LIKE: PostgreSQL answers it from a trigram index, SQLite from the
             // narrow (Mode, Key, SearchText) index instead of every person's row (BENCHMARKS.md §4).
-            var pattern = "%" + EscapeLike(q.Trim().ToLowerInvariant()) + "%";
-            people = people.Where(p => EF.Functions.Like(p.SearchText, pattern, "\\"));
+            // SQLite ends a LIKE pattern at a NUL, so "%\0…%" would match everyone; no search text holds a NUL, so a term with one matches no one.
+            var term = q.Trim().ToLowerInvariant();
+            var pattern = "%" + EscapeLike(term) + "%";
+            people = term.Contains('\0', StringComparison.Ordinal)
+                ? people.Where(p => false)
+                : people.Where(p => EF.Functions.Like(p.SearchText, pattern, "\\"));
         }
 
         var total = await people.CountAsync(ct);
