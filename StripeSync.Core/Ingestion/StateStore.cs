@@ -19,18 +19,16 @@ public static class StateStore
     public static T Deserialize<T>(StoredObject stored) where T : StripeRecord => (T)Deserialize(stored);
 
     /// <summary>
-    /// Applies records seen at <paramref name="version"/> (unix ms). A stored state that is newer stays;
-    /// returns the previous state of each record that changed (null for a new one).
+    /// Applies records, each seen at its version (unix ms), in order: a stored state that is newer stays, and of one
+    /// object seen twice the later wins. Changes are tracked in <paramref name="db"/>, saved by the caller.
     /// </summary>
-    public static async Task<IReadOnlyList<(StripeRecord Record, StripeRecord? Previous)>> UpsertAsync(
-        AppDbContext db, Guid connectionId, IReadOnlyCollection<StripeRecord> records, long version, long now, CancellationToken ct)
+    public static async Task UpsertAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<(StripeRecord Record, long Version)> records, long now, CancellationToken ct)
     {
-        var ids = records.Select(r => r.Id).Distinct().ToList();
+        var ids = records.Select(r => r.Record.Id).Distinct().ToList();
         var existing = await db.StripeObjects.Where(o => o.ConnectionId == connectionId && ids.Contains(o.StripeId)).ToDictionaryAsync(o => o.StripeId, ct);
-        var changed = new List<(StripeRecord, StripeRecord?)>();
         var customers = new HashSet<string>(StringComparer.Ordinal);
         var parents = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var record in records)
+        foreach (var (record, version) in records)
         {
             if (existing.TryGetValue(record.Id, out var stored))
             {
@@ -39,11 +37,9 @@ public static class StateStore
                     continue; // A newer state already arrived (late or duplicate event): it wins.
                 }
 
-                var previous = Deserialize(stored);
                 stored.Json = Serialize(record);
                 stored.Version = version;
                 stored.CustomerId = CustomerOf(record) ?? stored.CustomerId;
-                changed.Add((record, previous));
             }
             else
             {
@@ -61,7 +57,6 @@ public static class StateStore
                 };
                 db.StripeObjects.Add(stored);
                 existing[record.Id] = stored;
-                changed.Add((record, null));
             }
 
             if (stored.CustomerId is { } customer)
@@ -76,15 +71,10 @@ public static class StateStore
 
         // A refund or invoice payment belongs to the customer of its charge or invoice, if we know it yet (during a
         // backfill we may not; the full derivation after the backfill covers that). One query for the page's parents.
-        var unknown = parents.Where(p => !existing.ContainsKey(p)).ToList();
-        var owners = unknown.Count == 0 ? []
-            : await db.StripeObjects.Where(o => o.ConnectionId == connectionId && unknown.Contains(o.StripeId) && o.CustomerId != null)
-                .Select(o => o.CustomerId!).ToListAsync(ct);
-        customers.UnionWith(owners);
+        customers.UnionWith(await OwnersAsync(db, connectionId, [.. parents.Where(p => !existing.ContainsKey(p))], ct));
         customers.UnionWith(parents.Select(p => existing.TryGetValue(p, out var o) ? o.CustomerId : null).OfType<string>());
 
         await MarkDirtyAsync(db, connectionId, customers, now, ct);
-        return changed;
     }
 
     /// <summary>A record of a backfill page with its JSON, serialised before the page waits for the database's writer.</summary>
@@ -128,15 +118,16 @@ public static class StateStore
         // A refund or invoice payment belongs to the customer of its charge or invoice, if we know it yet (the full
         // derivation at the end of the import covers those we don't).
         var customers = rows.Select(r => CustomerOf(r.Record)).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        var parents = rows.Where(r => CustomerOf(r.Record) is null).Select(r => ParentOf(r.Record)).OfType<string>().Distinct().ToList();
-        if (parents.Count > 0)
-        {
-            customers.UnionWith(await db.StripeObjects.Where(o => o.ConnectionId == connectionId && parents.Contains(o.StripeId) && o.CustomerId != null)
-                .Select(o => o.CustomerId!).ToListAsync(ct));
-        }
+        customers.UnionWith(await OwnersAsync(db, connectionId, [.. rows.Where(r => CustomerOf(r.Record) is null).Select(r => ParentOf(r.Record)).OfType<string>().Distinct()], ct));
 
         await MarkDirtyAsync(db, connectionId, customers, now, ct);
     }
+
+    /// <summary>The customers of stored parents (the charge of a refund, the invoice of an invoice payment), in one query.</summary>
+    private static async Task<List<string>> OwnersAsync(AppDbContext db, Guid connectionId, List<string> parents, CancellationToken ct) =>
+        parents.Count == 0 ? []
+            : await db.StripeObjects.Where(o => o.ConnectionId == connectionId && parents.Contains(o.StripeId) && o.CustomerId != null)
+                .Select(o => o.CustomerId!).ToListAsync(ct);
 
     /// <summary>
     /// Queues customers for derivation (once each, however often they change before it runs). Concurrent

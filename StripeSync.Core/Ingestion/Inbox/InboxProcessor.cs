@@ -32,13 +32,131 @@ public sealed class InboxProcessor(
         jobs.Derive(connectionId);
     }
 
+    /// <summary>
+    /// Applies the next batch of events in one transaction; if that fails (an event the store refuses, a deadlock),
+    /// nothing of it stays and the batch is applied again one event per transaction, so one bad event fails alone.
+    /// </summary>
     private async Task<int> ProcessBatchAsync(Guid connectionId, CancellationToken ct)
+    {
+        try
+        {
+            return await ApplyTogetherAsync(connectionId, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "A batch of events of connection {ConnectionId} failed as a whole; applying it one event at a time", connectionId);
+            return await ApplyOneByOneAsync(connectionId, ct);
+        }
+    }
+
+    private static Task<List<InboxEvent>> NextBatchAsync(AppDbContext db, Guid connectionId, CancellationToken ct) =>
+        db.Inbox.Where(e => e.ConnectionId == connectionId && e.ProcessedAt == null && e.Attempts < InboxEvent.MaxAttempts)
+            .OrderBy(e => e.Created).ThenBy(e => e.Id).Take(Batch).ToListAsync(ct);
+
+    /// <summary>
+    /// The batch in one transaction, in Stripe's order: one read of the stored versions, one upsert of every state
+    /// (the newest of each object winning), the facts, the dirty marks and "processed" together.
+    /// </summary>
+    private async Task<int> ApplyTogetherAsync(Guid connectionId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, ct);
         var livemode = connection.Mode == Connections.ConnectionMode.Live;
-        var batch = await db.Inbox.Where(e => e.ConnectionId == connectionId && e.ProcessedAt == null && e.Attempts < InboxEvent.MaxAttempts)
-            .OrderBy(e => e.Created).ThenBy(e => e.Id).Take(Batch).ToListAsync(ct);
+        var batch = await NextBatchAsync(db, connectionId, ct);
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var events = new List<(InboxEvent Stored, EventRecord Event)>(batch.Count);
+        foreach (var stored in batch)
+        {
+            if (StripeEvents.Parse(stored.Json, livemode) is { } parsed)
+            {
+                events.Add((stored, parsed));
+            }
+            else
+            {
+                KeepUnreadable(stored, connectionId);
+            }
+        }
+
+        // Two events of one object in the same second can't be ordered by their time (Stripe's resolution): the
+        // object is asked of Stripe as it is now, which outranks both. Found before the transaction opens, so no
+        // write lock is held while waiting on the network; a failed question fails that event alone.
+        var ids = events.Select(e => e.Event.Data?.Id).OfType<string>().Distinct().ToList();
+        var versions = await db.StripeObjects.Where(o => o.ConnectionId == connectionId && ids.Contains(o.StripeId))
+            .ToDictionaryAsync(o => o.StripeId, o => o.Version, ct);
+        var states = new List<(StripeRecord, long)>(events.Count);
+        var applied = new List<(InboxEvent Stored, EventRecord Event)>(events.Count);
+        foreach (var (stored, parsed) in events)
+        {
+            if (parsed.Data is { } changed)
+            {
+                var version = stored.Created * 1000;
+                var known = versions.GetValueOrDefault(changed.Id, long.MinValue);
+                if (known == version)
+                {
+                    try
+                    {
+                        if (await connections.ClientFor(connection).RetrieveAsync(changed.Type, changed.Id, ct) is { } current)
+                        {
+                            states.Add((current, now));
+                            versions[changed.Id] = now;
+                        }
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        stored.Attempts++;
+                        stored.Error = Truncate(e.Message);
+                        logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", stored.EventId, connectionId, stored.Attempts);
+                        continue;
+                    }
+                }
+                else
+                {
+                    states.Add((changed, version));
+                    versions[changed.Id] = Math.Max(known, version);
+                }
+            }
+
+            applied.Add((stored, parsed));
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await StateStore.UpsertAsync(db, connectionId, states, now, ct);
+        await db.SaveChangesAsync(ct); // The catalog below reads products and prices this batch brought.
+        var catalog = await StoredState.CatalogAsync(db, connectionId, ct);
+        var owners = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (stored, parsed) in applied)
+        {
+            if (parsed.Data is { } record)
+            {
+                var facts = EventOnlyFacts(parsed, record, catalog);
+                await MetricEventStore.AddAsync(db, connection, null, facts, ct);
+                owners.UnionWith(facts.Select(f => f.CustomerId).Where(c => c.Length > 0));
+            }
+
+            stored.ProcessedAt = now;
+            stored.Error = null;
+        }
+
+        // A late event's state is skipped (a newer one is stored), so nothing else marks its customer, but its fact
+        // still changes the person (last activity): derive it again.
+        await StateStore.MarkDirtyAsync(db, connectionId, owners, now, ct);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return batch.Count;
+    }
+
+    /// <summary>The batch one event per transaction: what a batch that failed as a whole falls back to.</summary>
+    private async Task<int> ApplyOneByOneAsync(Guid connectionId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, ct);
+        var livemode = connection.Mode == Connections.ConnectionMode.Live;
+        var batch = await NextBatchAsync(db, connectionId, ct);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         Catalog? catalog = null;
         foreach (var stored in batch)
@@ -52,14 +170,8 @@ public sealed class InboxProcessor(
             var parsed = StripeEvents.Parse(stored.Json, livemode);
             if (parsed is null)
             {
-                // Intake checks the signature and reads only the envelope, so a signed body whose object Stripe.net cannot
-                // read gets here. It is kept and shown as failed on Sync health, never applied and never silently dropped.
-                db.ChangeTracker.Clear();
-                db.Inbox.Attach(stored);
-                stored.Attempts = InboxEvent.MaxAttempts;
-                stored.Error = "Stripe.net could not read this event; it was kept as received and not applied.";
+                KeepUnreadable(stored, connectionId);
                 await db.SaveChangesAsync(ct);
-                logger.LogError("Event {EventId} of connection {ConnectionId} could not be read and was not applied", stored.EventId, connectionId);
                 continue;
             }
 
@@ -71,9 +183,6 @@ public sealed class InboxProcessor(
                 if (parsed.Data is { } changed
                     && await db.StripeObjects.AnyAsync(o => o.ConnectionId == connectionId && o.StripeId == changed.Id && o.Version == version, ct))
                 {
-                    // Two events of one object in the same second can't be ordered by their time (Stripe's
-                    // resolution): ask Stripe for the object as it is now, which outranks both. Asked before the
-                    // transaction opens: no write lock is held while waiting on the network.
                     tie = true;
                     current = await connections.ClientFor(connection).RetrieveAsync(changed.Type, changed.Id, ct);
                 }
@@ -84,7 +193,6 @@ public sealed class InboxProcessor(
                 continue;
             }
 
-            // One transaction per event: its state, facts, dirty marks and "processed" land together or not at all.
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             try
             {
@@ -92,18 +200,17 @@ public sealed class InboxProcessor(
                 {
                     if (!tie)
                     {
-                        await StateStore.UpsertAsync(db, connectionId, [record], version, now, ct);
+                        await StateStore.UpsertAsync(db, connectionId, [(record, version)], now, ct);
                     }
                     else if (current is not null)
                     {
-                        await StateStore.UpsertAsync(db, connectionId, [current], now, now, ct);
+                        await StateStore.UpsertAsync(db, connectionId, [(current, now)], now, ct);
                     }
 
+                    await db.SaveChangesAsync(ct);
                     catalog ??= await StoredState.CatalogAsync(db, connectionId, ct);
                     var facts = EventOnlyFacts(parsed, record, catalog);
                     await MetricEventStore.AddAsync(db, connection, null, facts, ct);
-                    // A late event's state is skipped (a newer one is stored), so nothing else marks its customer, but
-                    // its fact still changes the person (last activity): derive it again.
                     await StateStore.MarkDirtyAsync(db, connectionId, [.. facts.Select(f => f.CustomerId).Where(c => c.Length > 0)], now, ct);
                 }
 
@@ -123,12 +230,25 @@ public sealed class InboxProcessor(
         return batch.Count;
     }
 
+    /// <summary>
+    /// Intake checks the signature and reads only the envelope, so a signed body whose object Stripe.net cannot read
+    /// gets here. It is kept and shown as failed on Sync health, never applied and never silently dropped.
+    /// </summary>
+    private void KeepUnreadable(InboxEvent stored, Guid connectionId)
+    {
+        stored.Attempts = InboxEvent.MaxAttempts;
+        stored.Error = "Stripe.net could not read this event; it was kept as received and not applied.";
+        logger.LogError("Event {EventId} of connection {ConnectionId} could not be read and was not applied", stored.EventId, connectionId);
+    }
+
+    private static string Truncate(string message) => message.Length > 2000 ? message[..2000] : message;
+
     private async Task FailAsync(AppDbContext db, InboxEvent stored, Exception e, Guid connectionId, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         db.Inbox.Attach(stored);
         stored.Attempts++;
-        stored.Error = e.Message.Length > 2000 ? e.Message[..2000] : e.Message;
+        stored.Error = Truncate(e.Message);
         await db.SaveChangesAsync(ct);
         logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", stored.EventId, connectionId, stored.Attempts);
     }
