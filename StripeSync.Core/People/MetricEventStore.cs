@@ -27,9 +27,20 @@ public static class MetricEventStore
         var unique = events.DistinctBy(e => e.NaturalKey).ToList();
         var keys = unique.Select(e => e.NaturalKey).ToList();
         var existing = await db.MetricEvents.Where(m => m.Mode == connection.Mode && keys.Contains(m.NaturalKey)).ToDictionaryAsync(m => m.NaturalKey, ct);
-        foreach (var row in db.MetricEvents.Local.Where(m => m.Mode == connection.Mode && keys.Contains(m.NaturalKey)))
+        // Rows added earlier in this context and not saved yet. Local would first scan every tracked entity for changes,
+        // which a caller holding a batch of objects pays on every call; added rows are in Local without that scan.
+        var detect = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
         {
-            existing.TryAdd(row.NaturalKey, row);
+            foreach (var row in db.MetricEvents.Local.Where(m => m.Mode == connection.Mode && keys.Contains(m.NaturalKey)))
+            {
+                existing.TryAdd(row.NaturalKey, row);
+            }
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = detect;
         }
 
         var added = 0;

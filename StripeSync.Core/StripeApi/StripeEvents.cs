@@ -194,6 +194,11 @@ public static class StripeEvents
     /// </summary>
     private static StripeRecord? Previous(string json, bool livemode)
     {
+        if (!json.Contains("\"previous_attributes\"", StringComparison.Ordinal))
+        {
+            return null; // Most events have none; parsing the whole event again to find that out cost as much as mapping it.
+        }
+
         var root = JObject.Parse(json);
         if (root["data"] is not JObject data || data["object"] is not JObject current
             || data["previous_attributes"] is not JObject { HasValues: true } previous)

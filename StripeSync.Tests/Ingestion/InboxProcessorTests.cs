@@ -46,6 +46,40 @@ public sealed class InboxProcessorTests
         Assert.Equal(0, events["evt_other"].Attempts);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_invoice_finalized_and_paid_in_the_same_second_ends_paid_in_either_order_without_asking_stripe(bool paidFirst)
+    {
+        // Stripe unreachable: a same-second tie that needed Stripe would fail its event.
+        await using var app = AppHost.Start(extra: new Dictionary<string, string?>
+        {
+            ["Stripe:ApiBase"] = "http://127.0.0.1:9/",
+            ["Stripe:MaxRetries"] = "0",
+        });
+        var connection = await app.Services.GetRequiredService<CoreConnections>().AddAsync("rk_test_inboxtests0123456789", default);
+        var inbox = app.Services.GetRequiredService<Inbox>();
+        var processor = app.Services.GetRequiredService<InboxProcessor>();
+        var at = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60;
+        var finalized = Invoice("evt_finalized", "invoice.finalized", "open", 0, at);
+        var paid = Invoice("evt_paid", "invoice.paid", "paid", 1, at);
+
+        // Separate drains, so the second event ties with the stored state, and one drain, so it ties within the batch.
+        await inbox.AcceptAsync(connection.Id, [paidFirst ? paid : finalized], EventSource.Poll, default);
+        await processor.DrainAsync(connection.Id, default);
+        var (twinOpen, twinPaid) = (Invoice("evt_twin_open", "invoice.finalized", "open", 0, at, "in_twin"), Invoice("evt_twin_paid", "invoice.paid", "paid", 1, at, "in_twin"));
+        await inbox.AcceptAsync(connection.Id, [paidFirst ? finalized : paid, paidFirst ? twinPaid : twinOpen, paidFirst ? twinOpen : twinPaid], EventSource.Poll, default);
+        await processor.DrainAsync(connection.Id, default);
+
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        Assert.All(await db.Inbox.AsNoTracking().ToListAsync(), e => Assert.True(e.ProcessedAt is not null && e.Error is null, $"{e.EventId}: {e.Error}"));
+        foreach (var id in new[] { "in_same_second", "in_twin" })
+        {
+            var stored = StateStore.Deserialize<InvoiceRecord>(await db.StripeObjects.AsNoTracking().SingleAsync(o => o.StripeId == id));
+            Assert.Equal("paid", stored.Status);
+        }
+    }
+
     [Fact]
     public async Task A_stored_event_stripe_net_cannot_read_is_kept_as_failed_and_the_rest_of_its_batch_is_applied()
     {
@@ -149,6 +183,15 @@ public sealed class InboxProcessorTests
             await Task.Delay(100);
         }
     }
+
+    private static EventRecord Invoice(string id, string type, string status, int attempts, long created, string invoice = "in_same_second") =>
+        StripeEvents.Parse(
+            "{\"id\":\"" + id + "\",\"object\":\"event\",\"api_version\":\"2026-10-28.endive\",\"created\":" + created
+            + ",\"livemode\":false,\"pending_webhooks\":1,\"request\":{\"id\":null,\"idempotency_key\":null},\"type\":\"" + type + "\","
+            + "\"data\":{\"object\":{\"id\":\"" + invoice + "\",\"object\":\"invoice\",\"created\":" + (created - 3600) + ",\"customer\":\"cus_same_second\","
+            + "\"status\":\"" + status + "\",\"currency\":\"usd\",\"total\":1000,\"subtotal\":1000,\"amount_due\":1000,"
+            + "\"amount_paid\":" + (status == "paid" ? 1000 : 0) + ",\"amount_remaining\":" + (status == "paid" ? 0 : 1000) + ",\"attempt_count\":" + attempts + ","
+            + "\"livemode\":false,\"lines\":{\"object\":\"list\",\"data\":[],\"has_more\":false}}}}", livemode: false)!;
 
     private static EventRecord Parse(string id, string customer, long created) =>
         StripeEvents.Parse(

@@ -24,7 +24,7 @@ public static partial class WebhooksScenario
     private const string ApiKey = "ssk_bench_webhooks_0123456789abcdef";
 
     public sealed record RunResult(int Sent, int Accepted, int Refused, TimeSpan Intake, IReadOnlyList<double> LatenciesMs, int BacklogAtEnd,
-        TimeSpan Drained, TimeSpan? Derived, int Failed, long PeakMegabytes, CpuShare Cpu, WriterBatches Batches)
+        TimeSpan Drained, TimeSpan? Derived, int Failed, long PeakMegabytes, CpuShare Cpu, WriterBatches Batches, ProcessorBatches Applied)
     {
         public double AcceptedPerSecond => Accepted / Intake.TotalSeconds;
 
@@ -71,6 +71,21 @@ public static partial class WebhooksScenario
                 : new WriterBatches(batches.Count, batches.Average(b => b.Deliveries), Stats.Percentile(times, 50), Stats.Percentile(times, 99));
         }
     }
+
+    /// <summary>The inbox processor's batch transactions until the inbox drained, from its own Debug log: how much of the drain it was at work.</summary>
+    public sealed record ProcessorBatches(int Count, int Events, int Asked, double BusySeconds)
+    {
+        public static ProcessorBatches From(IEnumerable<string> logLines)
+        {
+            var batches = logLines.Select(l => AppliedLine().Match(l)).Where(m => m.Success).Select(m => (
+                Events: int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), Asked: int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
+                Ms: double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture))).ToList();
+            return new ProcessorBatches(batches.Count, batches.Sum(b => b.Events), batches.Sum(b => b.Asked), batches.Sum(b => b.Ms) / 1000);
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Applied a batch of (\d+) events \((\d+) asked of Stripe\) in ([\d.]+) ms")]
+    private static partial System.Text.RegularExpressions.Regex AppliedLine();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"Stored a batch of (\d+) deliveries \(\d+ new events\) in ([\d.]+) ms")]
     private static partial System.Text.RegularExpressions.Regex BatchLine();
@@ -123,6 +138,7 @@ public static partial class WebhooksScenario
             ["App__PublicUrl"] = $"http://127.0.0.1:{port}/",
             // The inbox writer logs each batch it writes (size, time): the findings report them.
             ["Logging__LogLevel__StripeSync.Core.Ingestion.Inbox.Inbox"] = "Debug",
+            ["Logging__LogLevel__StripeSync.Core.Ingestion.Inbox.InboxProcessor"] = "Debug",
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
@@ -156,7 +172,8 @@ public static partial class WebhooksScenario
                     $"backlog {result.BacklogAtEnd:N0}, drained after {result.Drained.TotalSeconds:N1} s = {result.AppliedPerSecond:N0}/s; " +
                     $"people derived after {result.Derived?.TotalSeconds.ToString("N1", CultureInfo.InvariantCulture) ?? "(timed out)"} s; failed {result.Failed}; peak {result.PeakMegabytes:N0} MB; " +
                     $"cores busy while sending: app {result.Cpu.App:N2}, load generator {result.Cpu.LoadGenerator:N2}, rest {result.Cpu.Rest:N2}; " +
-                    $"writer batches {result.Batches.Count:N0}, {result.Batches.DeliveriesPerBatch:N1} deliveries each, p50 {result.Batches.P50Ms:N1} ms, p99 {result.Batches.P99Ms:N1} ms");
+                    $"writer batches {result.Batches.Count:N0}, {result.Batches.DeliveriesPerBatch:N1} deliveries each, p50 {result.Batches.P50Ms:N1} ms, p99 {result.Batches.P99Ms:N1} ms; " +
+                    $"processor batches {result.Applied.Count:N0} ({result.Applied.Events:N0} events, {result.Applied.Asked:N0} asked of Stripe), at work {result.Applied.BusySeconds:N1} s of the drain");
             }
 
             Console.WriteLine($"  app log: {app.LogPath}");
@@ -187,7 +204,7 @@ public static partial class WebhooksScenario
         var derived = await WaitAsync(api, connectionId, s => s.PendingPeople == 0, TimeSpan.FromMinutes(5));
         var status = await StatusAsync(api, connectionId);
         return new RunResult(batch.Count, accepted, refused, intake, latencies, backlog, drained + intake, derived is null ? null : derived + drained + intake,
-            status.Failed, app.PeakMegabytes(), cpu, batches);
+            status.Failed, app.PeakMegabytes(), cpu, batches, ProcessorBatches.From(app.LogLines().Skip(logged)));
     }
 
     /// <summary>32 senders, each posting the next unsent event as soon as its previous one was answered.</summary>
@@ -337,13 +354,13 @@ public static partial class WebhooksScenario
         section.AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Goal (issue 7): at least 3,000 accepted/s with p99 under 50 ms, and at least 5,000 applied/s — {string.Join("; ", verdicts)}.")
             .AppendLine()
-            .AppendLine("| database | cores busy while sending (of 2): app / load generator / rest of machine | inbox writer batches while sending | deliveries per batch | batch write p50 / p99 ms |")
-            .AppendLine("| --- | --- | --- | --- | --- |");
+            .AppendLine("| database | cores busy while sending (of 2): app / load generator / rest of machine | inbox writer batches while sending | deliveries per batch | batch write p50 / p99 ms | processor batches | events asked of Stripe (same-second ties) | processor at work, s of the drain |")
+            .AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var (provider, runResults) in results)
         {
             var median = runResults.OrderBy(r => r.AcceptedPerSecond).ElementAt(runResults.Count / 2);
             section.AppendLine(CultureInfo.InvariantCulture,
-                $"| {provider} | {median.Cpu.App:N2} / {median.Cpu.LoadGenerator:N2} / {median.Cpu.Rest:N2} | {median.Batches.Count:N0} | {median.Batches.DeliveriesPerBatch:N1} | {median.Batches.P50Ms:N1} / {median.Batches.P99Ms:N1} |");
+                $"| {provider} | {median.Cpu.App:N2} / {median.Cpu.LoadGenerator:N2} / {median.Cpu.Rest:N2} | {median.Batches.Count:N0} | {median.Batches.DeliveriesPerBatch:N1} | {median.Batches.P50Ms:N1} / {median.Batches.P99Ms:N1} | {median.Applied.Count:N0} | {median.Applied.Asked:N0} | {median.Applied.BusySeconds:N1} of {median.Drained.TotalSeconds:N1} |");
         }
 
         section.AppendLine()

@@ -68,11 +68,15 @@ public sealed class InboxProcessor(
             return 0;
         }
 
+        var started = clock.GetTimestamp();
+        var asked = 0;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        // Reading events with Stripe.net is most of a batch's CPU and needs nothing of the database: on every core at once.
+        var read = batch.AsParallel().AsOrdered().Select(stored => (Stored: stored, Event: StripeEvents.Parse(stored.Json, livemode))).ToList();
         var events = new List<(InboxEvent Stored, EventRecord Event)>(batch.Count);
-        foreach (var stored in batch)
+        foreach (var (stored, parsed) in read)
         {
-            if (StripeEvents.Parse(stored.Json, livemode) is { } parsed)
+            if (parsed is not null)
             {
                 events.Add((stored, parsed));
             }
@@ -82,12 +86,17 @@ public sealed class InboxProcessor(
             }
         }
 
-        // Two events of one object in the same second can't be ordered by their time (Stripe's resolution): the
-        // object is asked of Stripe as it is now, which outranks both. Found before the transaction opens, so no
-        // write lock is held while waiting on the network; a failed question fails that event alone.
+        // Two events of one object in the same second can't be ordered by their time (Stripe's resolution). Where the
+        // states themselves tell which is later (SameSecond), that one wins; otherwise the object is asked of Stripe as
+        // it is now, which outranks both. Asked before the transaction opens, so no write lock is held while waiting on
+        // the network; a failed question fails that event alone.
         var ids = events.Select(e => e.Event.Data?.Id).OfType<string>().Distinct().ToList();
         var versions = await db.StripeObjects.Where(o => o.ConnectionId == connectionId && ids.Contains(o.StripeId))
             .ToDictionaryAsync(o => o.StripeId, o => o.Version, ct);
+        var level = events.Where(e => e.Event.Data is { } d && versions.GetValueOrDefault(d.Id) == e.Stored.Created * 1000).Select(e => e.Event.Data!.Id).Distinct().ToList();
+        var latest = level.Count == 0 ? []
+            : (await db.StripeObjects.Where(o => o.ConnectionId == connectionId && level.Contains(o.StripeId)).Select(o => new { o.StripeId, o.Type, o.Json }).ToListAsync(ct))
+                .ToDictionary(o => o.StripeId, o => StateStore.Deserialize(o.Type, o.Json));
         var states = new List<(StripeRecord, long)>(events.Count);
         var applied = new List<(InboxEvent Stored, EventRecord Event)>(events.Count);
         foreach (var (stored, parsed) in events)
@@ -96,14 +105,33 @@ public sealed class InboxProcessor(
             {
                 var version = stored.Created * 1000;
                 var known = versions.GetValueOrDefault(changed.Id, long.MinValue);
-                if (known == version)
+                if (version != known)
+                {
+                    if (version > known)
+                    {
+                        states.Add((changed, version));
+                        (versions[changed.Id], latest[changed.Id]) = (version, changed);
+                    }
+
+                    // An older state than the one stored: a late event, whose state changes nothing.
+                }
+                else if (SameSecond.Compare(changed, latest[changed.Id]) is var order && order != 0)
+                {
+                    if (order > 0)
+                    {
+                        states.Add((changed, version));
+                        latest[changed.Id] = changed;
+                    }
+                }
+                else
                 {
                     try
                     {
+                        asked++;
                         if (await connections.ClientFor(connection).RetrieveAsync(changed.Type, changed.Id, ct) is { } current)
                         {
                             states.Add((current, now));
-                            versions[changed.Id] = now;
+                            (versions[changed.Id], latest[changed.Id]) = (now, current);
                         }
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
@@ -113,11 +141,6 @@ public sealed class InboxProcessor(
                         logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", stored.EventId, connectionId, stored.Attempts);
                         continue;
                     }
-                }
-                else
-                {
-                    states.Add((changed, version));
-                    versions[changed.Id] = Math.Max(known, version);
                 }
             }
 
@@ -147,6 +170,7 @@ public sealed class InboxProcessor(
         await StateStore.MarkDirtyAsync(db, connectionId, owners, now, ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+        logger.LogDebug("Applied a batch of {Count} events ({Asked} asked of Stripe) in {Milliseconds:F1} ms", batch.Count, asked, clock.GetElapsedTime(started).TotalMilliseconds);
         return batch.Count;
     }
 
@@ -175,16 +199,20 @@ public sealed class InboxProcessor(
                 continue;
             }
 
+            // The state to apply: the event's own, or on a same-second tie the later of the two (SameSecond), or else
+            // Stripe's current state.
             var version = stored.Created * 1000;
-            StripeRecord? current = null;
-            var tie = false;
+            (StripeRecord Record, long Version)? state = parsed.Data is { } data ? (data, version) : null;
             try
             {
                 if (parsed.Data is { } changed
-                    && await db.StripeObjects.AnyAsync(o => o.ConnectionId == connectionId && o.StripeId == changed.Id && o.Version == version, ct))
+                    && await db.StripeObjects.AsNoTracking().Where(o => o.ConnectionId == connectionId && o.StripeId == changed.Id && o.Version == version)
+                        .Select(o => o.Json).FirstOrDefaultAsync(ct) is { } level)
                 {
-                    tie = true;
-                    current = await connections.ClientFor(connection).RetrieveAsync(changed.Type, changed.Id, ct);
+                    var order = SameSecond.Compare(changed, StateStore.Deserialize(changed.Type, level));
+                    state = order > 0 ? state
+                        : order < 0 ? null
+                        : await connections.ClientFor(connection).RetrieveAsync(changed.Type, changed.Id, ct) is { } current ? (current, now) : null;
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -198,13 +226,9 @@ public sealed class InboxProcessor(
             {
                 if (parsed.Data is { } record)
                 {
-                    if (!tie)
+                    if (state is { } apply)
                     {
-                        await StateStore.UpsertAsync(db, connectionId, [(record, version)], now, ct);
-                    }
-                    else if (current is not null)
-                    {
-                        await StateStore.UpsertAsync(db, connectionId, [(current, now)], now, ct);
+                        await StateStore.UpsertAsync(db, connectionId, [apply], now, ct);
                     }
 
                     await db.SaveChangesAsync(ct);
