@@ -52,6 +52,8 @@ public sealed class SyncControl(
             c.State = choice == SyncChoice.Import ? ConnectionState.Importing : ConnectionState.Synced;
         }, ct);
 
+        // Never throws for Stripe's sake: a webhook that cannot be registered means polling, not a sync marked
+        // started whose import never begins (nothing would resume it).
         if (options.Value.PublicUrl is { } publicUrl)
         {
             await RegisterWebhookAsync(connectionId, publicUrl, ct);
@@ -62,7 +64,9 @@ public sealed class SyncControl(
 
     /// <summary>
     /// Registers StripeSync's webhook endpoint in Stripe (the only write StripeSync ever makes there) and keeps
-    /// its secret encrypted. Without the Webhook Endpoints permission, the events poll carries the sync instead.
+    /// its secret encrypted. When that fails for any reason — no Webhook Endpoints permission, Stripe still
+    /// answering 5xx after the retries, no network — the events poll carries the sync instead, and the connection's
+    /// last error says so and why. Returns whether the connection has a webhook endpoint.
     /// </summary>
     public async Task<bool> RegisterWebhookAsync(Guid connectionId, Uri publicUrl, CancellationToken ct)
     {
@@ -79,11 +83,17 @@ public sealed class SyncControl(
             await connections.SetWebhookAsync(connectionId, id, secret, ct);
             return true;
         }
-        catch (StripeApi.StripeCallException e) when (e.Status is 403 or 400)
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
+            var why = e switch
+            {
+                StripeApi.StripeCallException { Status: 403 or 400 } => e.Message,
+                StripeApi.StripeCallException { Status: > 0 } call => $"registering it failed: Stripe answered {call.Status}: {e.Message}",
+                _ => $"registering it failed: {e.Message}",
+            };
             await connections.UpdateAsync(connectionId, c =>
             {
-                c.LastError = $"No webhook endpoint ({e.Message}); StripeSync polls Stripe's Events API every minute instead.";
+                c.LastError = $"No webhook endpoint ({why}); StripeSync polls Stripe's Events API every minute instead.";
                 c.LastErrorAt = clock.GetUtcNow();
             }, ct);
             return false;

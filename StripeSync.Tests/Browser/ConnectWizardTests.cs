@@ -34,6 +34,15 @@ public sealed class ConnectWizardTests(BrowserFixture browser)
             Assert.Equal(requestsBefore, sim.Faults.Requests);
             await BrowserFixture.ScreenshotAsync(page, "wizard-1-key-refused");
 
+            // A far too long paste: the field keeps one character more than a key can have, so the check says "too long"
+            // instead of passing on a cut-down key that looks valid, and Stripe is not asked.
+            await page.Locator(".key-input input").FillAsync("rk_live_" + new string('a', 5000));
+            await page.Locator(".key-next").ClickAsync();
+            await Assertions.Expect(page.Locator(".key-error")).ToContainTextAsync("too long to be a Stripe API key");
+            Assert.Equal(StripeSync.Core.Connections.StripeKeys.MaxLength + 1, (await page.Locator(".key-input input").InputValueAsync()).Length);
+            Assert.Equal(requestsBefore, sim.Faults.Requests);
+            await BrowserFixture.ScreenshotAsync(page, "wizard-1-key-too-long");
+
             await page.Locator(".key-input input").FillAsync("sk_test_sim");
             await Assertions.Expect(page.Locator(".key-warning")).ToContainTextAsync("restricted key with read permissions is safer");
             await BrowserFixture.ScreenshotAsync(page, "wizard-1-key-secret-warning");
@@ -186,6 +195,97 @@ public sealed class ConnectWizardTests(BrowserFixture browser)
         {
             await page.Context.CloseAsync();
         }
+    }
+
+    [BrowserFact]
+    public async Task A_live_key_for_a_test_connection_adds_a_live_connection_and_test_data_is_added_beside_live()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 30, Seed = 8 });
+        await using var app = AppHost.Start(kestrel: true, extra: new Dictionary<string, string?> { ["Stripe:ApiBase"] = sim.BaseUrl.ToString() });
+        using var api = app.WithApiKey(AppHost.AdminApiKey);
+        var testId = await SyncWait.ConnectAsync(api, "rk_test_sim_full");
+        var synced = await SyncWait.UntilAsync(api, "synced");
+        var testPeople = synced.GetProperty("connections")[0].GetProperty("people").GetInt32();
+        Assert.True(testPeople > 0);
+        var page = await browser.NewPageAsync(app.ServerAddress);
+        try
+        {
+            await SignInAsync(page);
+            await page.Locator(".mud-nav-link", new() { HasText = "Settings" }).ClickAsync();
+            await Assertions.Expect(page.Locator(".add-test")).ToHaveCountAsync(0);
+            await page.Locator(".replace-key").ClickAsync();
+            await Assertions.Expect(page.Locator(".replace-panel")).ToContainTextAsync("A live key starts a new live connection instead");
+
+            // The replace field refuses an over-long paste as too long too, without asking Stripe. (The synced test
+            // connection's minutely events poll may call the simulator meanwhile; the cut-down key would be an unknown
+            // key there, answered 401, so the 401 count is what shows Stripe was not asked.)
+            var refusedBefore = sim.Faults.Unauthorized;
+            await page.Locator(".replace-input input").FillAsync("rk_live_" + new string('a', 5000));
+            await page.Locator(".replace-confirm").ClickAsync();
+            await Assertions.Expect(page.Locator(".replace-error")).ToContainTextAsync("too long to be a Stripe API key");
+            Assert.Equal(refusedBefore, sim.Faults.Unauthorized);
+
+            // A live key for the test connection: checked with Stripe, then a new live connection, continued in the wizard
+            // at its permission check; the test connection keeps its key and its data.
+            await page.Locator(".replace-input input").FillAsync("rk_live_sim_full");
+            await page.Locator(".replace-confirm").ClickAsync();
+            await page.WaitForURLAsync("**/connect");
+            await Assertions.Expect(page.Locator(".connect-stepper[data-step=permissions]")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator(".connect-key")).ToContainTextAsync("Live-mode key rk_live_…full");
+            await Assertions.Expect(page.Locator(".permission[data-granted=true]")).ToHaveCountAsync(9);
+            await Assertions.Expect(page.Locator(".permissions-next")).ToBeEnabledAsync();
+            await BrowserFixture.ScreenshotAsync(page, "wizard-8-live-key-for-test-connection");
+
+            var status = await api.GetFromJsonAsync<JsonElement>("/api/v1/status");
+            var connections = status.GetProperty("connections").EnumerateArray().ToList();
+            Assert.Equal(2, connections.Count);
+            var test = connections.Single(c => c.GetProperty("mode").GetString() == "test");
+            Assert.Equal(testId, test.GetProperty("id").GetGuid());
+            Assert.Equal("rk_test_…full", test.GetProperty("keyHint").GetString());
+            Assert.Equal("synced", test.GetProperty("state").GetString());
+            Assert.Equal(testPeople, test.GetProperty("people").GetInt32());
+            var live = connections.Single(c => c.GetProperty("mode").GetString() == "live");
+            Assert.Equal("rk_live_…full", live.GetProperty("keyHint").GetString());
+            Assert.Equal("not_chosen", live.GetProperty("sync").GetString());
+
+            await page.Locator(".mud-nav-link", new() { HasText = "Settings" }).ClickAsync();
+            var keys = page.Locator("td[data-label=Key]");
+            await Assertions.Expect(keys).ToHaveCountAsync(2);
+            await Assertions.Expect(keys.Filter(new() { HasText = "rk_test_…full" })).ToHaveCountAsync(1);
+            await Assertions.Expect(keys.Filter(new() { HasText = "rk_live_…full" })).ToHaveCountAsync(1);
+            await Assertions.Expect(page.Locator(".connections")).ToContainTextAsync("Setup not finished");
+            await BrowserFixture.ScreenshotAsync(page, "wizard-9-settings-test-and-pending-live");
+
+            // Only live connected (its sync started, the test connection disconnected): Settings offers "Also sync test
+            // data", whose wizard asks for a test-mode key and refuses a live one before calling Stripe.
+            Assert.Equal(System.Net.HttpStatusCode.Accepted,
+                (await api.PostAsJsonAsync($"/api/v1/connections/{live.GetProperty("id").GetGuid()}/sync", new { mode = "import" })).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, (await api.DeleteAsync($"/api/v1/connections/{testId}")).StatusCode);
+            await SyncWait.UntilAsync(api, "synced");
+            await page.ReloadAsync();
+            await page.WaitForSelectorAsync("[data-interactive=true]");
+            await Assertions.Expect(page.Locator("td[data-label=Key]")).ToHaveCountAsync(1);
+            await BrowserFixture.ScreenshotAsync(page, "wizard-10-settings-live-only");
+            await page.Locator(".add-test").ClickAsync();
+            await page.WaitForURLAsync("**/connect?mode=test");
+            await page.WaitForSelectorAsync("[data-interactive=true]");
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Also sync test data" })).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator(".connect-stepper[data-step=key]")).ToBeVisibleAsync();
+            // Refused by the mode check, which comes before the probe: nothing is stored and the wizard stays on the key.
+            await page.Locator(".key-input input").FillAsync("rk_live_sim_full");
+            await page.Locator(".key-next").ClickAsync();
+            await Assertions.Expect(page.Locator(".key-error")).ToContainTextAsync("That is a live-mode key; this step adds a test-mode key");
+            await Assertions.Expect(page.Locator(".key-error")).ToContainTextAsync("switch to test mode");
+            await Assertions.Expect(page.Locator(".connect-stepper[data-step=key]")).ToBeVisibleAsync();
+            Assert.Single((await api.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("connections").EnumerateArray());
+            await BrowserFixture.ScreenshotAsync(page, "wizard-11-also-sync-test-data-live-key-refused");
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+
+        AssertNoKeyIn(app.Logs, "rk_test_sim_full", "rk_live_sim_full");
     }
 
     private static async Task SignInAsync(IPage page)

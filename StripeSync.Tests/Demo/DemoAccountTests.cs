@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using StripeSync.Core.Connections;
 using StripeSync.Core.Ingestion;
+using StripeSync.Core.Ingestion.Inbox;
 using StripeSync.Tests.Support;
 using StripeSync.Web.Demo;
 
@@ -23,6 +24,22 @@ public sealed class DemoAccountTests
         var connection = before.GetProperty("connections")[0];
         Assert.True(connection.GetProperty("demo").GetBoolean());
         Assert.True(Backfilled(connection, "customer") >= 150);
+
+        // Live activity: the demo's simulator makes a plausible change every few seconds, and the events poll (every
+        // minute in the app; called here so the test need not wait for the minute) brings it in. Every kind of change
+        // it makes yields metric events, so their total grows. A bounded wait, no timing asserted.
+        var poll = first.Services.GetRequiredService<EventsPoll>();
+        var baseline = await MetricEventsAsync(api);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        var latest = baseline;
+        while (latest <= baseline && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            await poll.PollAsync(demo.Id, CancellationToken.None);
+            latest = await MetricEventsAsync(api);
+        }
+
+        Assert.True(latest > baseline, $"no new activity arrived from the demo account: {baseline} metric events after the import, still {latest}");
         using var probe = new HttpClient();
         var accountBefore = await probe.GetFromJsonAsync<JsonElement>(new Uri(new Uri(demo.ApiBase!), "/_sim/"));
         api.Dispose();
@@ -45,6 +62,19 @@ public sealed class DemoAccountTests
         Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
         await Assert.ThrowsAsync<HttpRequestException>(() => probe.GetAsync(new Uri(new Uri(restarted.ApiBase!), "/_sim/")));
         Assert.Equal("not_connected", (await api2.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("state").GetString());
+    }
+
+    /// <summary>Metric events of every metric, in the default (live) mode.</summary>
+    private static async Task<long> MetricEventsAsync(HttpClient api)
+    {
+        long total = 0;
+        foreach (var metric in (await api.GetFromJsonAsync<JsonElement>("/api/v1/metrics")).EnumerateArray())
+        {
+            var name = Uri.EscapeDataString(metric.GetProperty("name").GetString()!);
+            total += (await api.GetFromJsonAsync<JsonElement>($"/api/v1/metrics/{name}/events?pageSize=1")).GetProperty("total").GetInt64();
+        }
+
+        return total;
     }
 
     private static long Backfilled(JsonElement connection, string type) =>

@@ -20,7 +20,8 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
         authorization = AddAuthorization();
         authorization.SetAuthorized("marketer@example.test");
         Renderer.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
-        // The mode switch reads connections from the database; ModeSwitchTests cover it.
+        // The mode switch reads connections from the database; the browser test
+        // ConnectWizardTests.Live_and_test_data_switch_in_the_app_bar_and_a_key_is_replaced_in_settings covers it.
         ComponentFactories.AddStub<ModeSwitch>();
     }
 

@@ -43,8 +43,12 @@ public sealed class BrowserFixture : IAsyncLifetime
         return await context.NewPageAsync();
     }
 
+    /// <summary>CSS transitions are finished first, so a button just enabled does not look half disabled.</summary>
     public static Task ScreenshotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artifacts, name + ".png"), FullPage = true });
+        page.ScreenshotAsync(new PageScreenshotOptions
+        {
+            Path = Path.Combine(Artifacts, name + ".png"), FullPage = true, Animations = ScreenshotAnimations.Disabled,
+        });
 
     public async Task DisposeAsync()
     {

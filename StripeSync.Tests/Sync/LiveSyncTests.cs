@@ -212,6 +212,65 @@ public sealed class LiveSyncTests
         Assert.Equal(HttpStatusCode.BadRequest, publishable.StatusCode);
     }
 
+    [Fact]
+    public async Task Without_the_webhook_permission_the_import_completes_and_says_it_polls()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 20, Seed = 19 });
+        var settings = Stripe(sim);
+        settings["App:PublicUrl"] = "https://stripesync.example.test/";
+        await using var app = AppHost.Start(extra: settings);
+        var api = app.WithApiKey(AppHost.AdminApiKey);
+
+        await SyncWait.ConnectAsync(api, "rk_live_sim_without_webhook_endpoints_write");
+        var status = await SyncWait.UntilAsync(api, "synced");
+
+        var connection = status.GetProperty("connections")[0];
+        Assert.Empty(sim.Account.Live.WebhookEndpoints);
+        var lastError = connection.GetProperty("lastError").GetString();
+        Assert.Contains("No webhook endpoint", lastError, StringComparison.Ordinal);
+        Assert.Contains("rak_webhook_write", lastError, StringComparison.Ordinal);
+        Assert.Contains("polls Stripe's Events API every minute instead", lastError, StringComparison.Ordinal);
+        Assert.Equal(sim.Account.All<Customer>(livemode: true).Count, connection.GetProperty("backfill").EnumerateArray()
+            .Single(b => b.GetProperty("type").GetString() == "customer").GetProperty("done").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_webhook_registration_that_fails_with_500_after_the_retries_still_imports_and_polls()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 20, Seed = 23 });
+        var settings = Stripe(sim);
+        settings["App:PublicUrl"] = "https://stripesync.example.test/";
+        settings["Stripe:MaxRetries"] = "2";
+        settings["Stripe:InitialBackoff"] = "00:00:00.010";
+        await using var app = AppHost.Start(extra: settings);
+        var api = app.WithApiKey(AppHost.AdminApiKey);
+        var created = await api.PostAsJsonAsync("/api/v1/connections", new { apiKey = "rk_live_sim_full" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        // Start the sync as the wizard's Start button and POST …/sync do (after their permission probe, which would
+        // take the injected failures itself): registering the webhook is its first call to Stripe, and it meets a
+        // 500 on the first attempt and on both retries.
+        sim.Faults.FailNext(3);
+        await app.Services.GetRequiredService<SyncControl>().StartAsync(id, StripeSync.Core.Connections.SyncChoice.Import, default);
+        Assert.Equal(3, sim.Faults.Failed);
+
+        var status = await SyncWait.UntilAsync(api, "synced");
+        var connection = status.GetProperty("connections")[0];
+        Assert.Empty(sim.Account.Live.WebhookEndpoints);
+        var lastError = connection.GetProperty("lastError").GetString();
+        Assert.Contains("No webhook endpoint (registering it failed: Stripe answered 500", lastError, StringComparison.Ordinal);
+        Assert.Contains("polls Stripe's Events API every minute instead", lastError, StringComparison.Ordinal);
+        Assert.Equal(sim.Account.All<Customer>(livemode: true).Count, connection.GetProperty("backfill").EnumerateArray()
+            .Single(b => b.GetProperty("type").GetString() == "customer").GetProperty("done").GetInt64());
+
+        // And the poll does follow the account: a change made now arrives without any webhook.
+        sim.Control.NewCustomer(true, "after.the.failure@example.com", "After TheFailure");
+        await app.Services.GetRequiredService<EventsPoll>().PollAsync(id, default);
+        await SyncWait.UntilAsync(api, "synced");
+        Assert.Single(await SyncWait.AllPeopleAsync(api, "&q=after.the.failure"));
+    }
+
     private static string? InvoiceOf(JsonElement e) =>
         e.GetProperty("properties").TryGetProperty("Invoice", out var invoice) ? invoice.GetString() : null;
 
