@@ -126,8 +126,7 @@ public static class StateStore
     /// <summary>The customers of stored parents (the charge of a refund, the invoice of an invoice payment), in one query.</summary>
     private static async Task<List<string>> OwnersAsync(AppDbContext db, Guid connectionId, List<string> parents, CancellationToken ct) =>
         parents.Count == 0 ? []
-            : await db.StripeObjects.Where(o => o.ConnectionId == connectionId && parents.Contains(o.StripeId) && o.CustomerId != null)
-                .Select(o => o.CustomerId!).ToListAsync(ct);
+            : [.. (await db.StripeObjects.Where(o => o.ConnectionId == connectionId && parents.Contains(o.StripeId)).Select(o => o.CustomerId).ToListAsync(ct)).OfType<string>()];
 
     /// <summary>
     /// Queues customers for derivation (once each, however often they change before it runs). Concurrent

@@ -25,12 +25,12 @@ public static class StoredState
     {
         var ids = customerIds.ToList();
         var owned = (await db.StripeObjects.AsNoTracking()
-                .Where(o => o.ConnectionId == connectionId && o.CustomerId != null && ids.Contains(o.CustomerId))
+                .Where(o => o.ConnectionId == connectionId && ids.Contains(o.CustomerId!))
                 .ToListAsync(ct))
             .Select(StateStore.Deserialize).ToList();
         var parents = owned.Where(r => r is InvoiceRecord or ChargeRecord).Select(r => r.Id).ToList();
         var children = parents.Count == 0 ? [] : (await db.StripeObjects.AsNoTracking()
-                .Where(o => o.ConnectionId == connectionId && o.ParentId != null && parents.Contains(o.ParentId))
+                .Where(o => o.ConnectionId == connectionId && parents.Contains(o.ParentId!))
                 .ToListAsync(ct))
             .Select(StateStore.Deserialize).ToList();
         var person = new PersonRecords(

@@ -109,7 +109,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         await MetricEventStore.ReplaceDerivedAsync(db, connection, person.Id, customerIds, state.Events(catalog, now), ct);
         await db.SaveChangesAsync(ct);
         // Events stored from webhooks before this customer had a person (and guest checkouts) join it now.
-        await db.MetricEvents.Where(m => m.ConnectionId == connection.Id && m.PersonId == null && m.CustomerId != null && customerIds.Contains(m.CustomerId))
+        await db.MetricEvents.Where(m => m.ConnectionId == connection.Id && m.PersonId == null && customerIds.Contains(m.CustomerId!))
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.PersonId, person.Id), ct);
 
         var lastActivity = await db.MetricEvents.Where(m => m.PersonId == person.Id).MaxAsync(m => (long?)m.Time, ct);

@@ -108,7 +108,7 @@ public static class MetricEventStore
         var keys = events.Select(e => e.NaturalKey).ToHashSet(StringComparer.Ordinal);
         var ids = customerIds.ToList();
         var stale = await db.MetricEvents
-            .Where(m => m.ConnectionId == connection.Id && m.FromState && m.CustomerId != null && ids.Contains(m.CustomerId))
+            .Where(m => m.ConnectionId == connection.Id && m.FromState && ids.Contains(m.CustomerId!))
             .Select(m => new { m.Id, m.NaturalKey }).ToListAsync(ct);
         var gone = stale.Where(m => !keys.Contains(m.NaturalKey)).Select(m => m.Id).ToList();
         if (gone.Count > 0)
