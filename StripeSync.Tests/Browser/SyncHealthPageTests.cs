@@ -48,8 +48,12 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         await Assertions.Expect(frame.GetByText("rk_live_…full")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "10-sync-health-synced");
 
-        // People: search finds a customer by email; the person page shows the tokens with their values and the activity.
-        var customer = sim.Account.All<Stripe.Customer>(livemode: true).First(c => c.Email is not null && c.Name is not null);
+        // People: search finds a customer by email; the person page shows their subscriptions, the tokens with their
+        // values and the activity. The customer with the most subscriptions, so the table has rows to show.
+        var subscriptions = sim.Account.All<Stripe.Subscription>(livemode: true).ToLookup(s => s.CustomerId);
+        var customer = sim.Account.All<Stripe.Customer>(livemode: true).Where(c => c.Email is not null && c.Name is not null)
+            .OrderByDescending(c => subscriptions[c.Id].Count()).First();
+        Assert.NotEmpty(subscriptions[customer.Id]);
         await page.Locator(".mud-nav-link", new() { HasText = "People" }).ClickAsync();
         await page.Locator(".people-search input").FillAsync(customer.Email!.ToUpperInvariant());
         await Assertions.Expect(page.Locator(".mud-table-body tr")).ToHaveCountAsync(1);
@@ -58,6 +62,15 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         await page.Locator(".mud-table-body tr a").First.ClickAsync();
         await page.WaitForURLAsync("**/people/*");
         await Assertions.Expect(page.Locator(".person-fields tr", new() { HasText = "{{profile.stripe_customer_id}}" })).ToContainTextAsync(customer.Id);
+        var person = (await api.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/people?stripeCustomerId={customer.Id}")).GetProperty("items")[0];
+        var owned = person.GetProperty("stripeCustomerIds").EnumerateArray().Select(c => c.GetString()!).ToList();
+        await Assertions.Expect(page.Locator(".person-subscriptions tbody tr")).ToHaveCountAsync(owned.Sum(c => subscriptions[c].Count()));
+        foreach (var subscription in owned.SelectMany(c => subscriptions[c]))
+        {
+            await Assertions.Expect(page.Locator(".person-subscriptions tbody tr", new() { HasText = subscription.Id })
+                .Locator(".subscription-status")).ToHaveTextAsync(subscription.Status);
+        }
+
         await BrowserFixture.ScreenshotAsync(page, "13-person");
         await Assertions.Expect(page.Locator("td[data-label=Metric]").First).ToBeVisibleAsync();
 
