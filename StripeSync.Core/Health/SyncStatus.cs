@@ -11,10 +11,18 @@ namespace StripeSync.Core.Health;
 /// <param name="EtaSeconds">Seconds left at the pace so far; null when finished or not yet known.</param>
 public sealed record TypeProgress(string Type, long Done, long? Total, bool Finished, double PerSecond, double? Percent, double? EtaSeconds);
 
+/// <summary>A Stripe event that could not be applied: given up on after <c>InboxEvent.MaxAttempts</c>, or still being retried.</summary>
+/// <param name="Created">Stripe's creation time of the event.</param>
+/// <param name="GaveUp">True once it failed <c>InboxEvent.MaxAttempts</c> times and is no longer retried.</param>
+public sealed record FailedEvent(string Type, string EventId, string? Error, int Attempts, bool GaveUp, DateTimeOffset Created);
+
+/// <param name="FailedEvents">How many events were given up on.</param>
+/// <param name="RecentFailures">The newest failing events with their reasons (at most <see cref="SyncStatus.RecentFailureCount"/>).</param>
 public sealed record ConnectionStatus(
     Guid Id, string Mode, string State, string KeyHint, string Sync,
     IReadOnlyList<TypeProgress> Backfill, DateTimeOffset? LastWebhookAt, DateTimeOffset? LastEventAt,
-    double ProcessingLagSeconds, int PendingEvents, int PendingPeople, int FailedEvents, long RejectedWebhooks, int UnidentifiedCustomers, int People,
+    double ProcessingLagSeconds, int PendingEvents, int PendingPeople, int FailedEvents, IReadOnlyList<FailedEvent> RecentFailures,
+    long RejectedWebhooks, int UnidentifiedCustomers, int People,
     string? LastError, DateTimeOffset? LastErrorAt, TrafficSnapshot? Traffic, bool Demo);
 
 public static class ImportProgress
@@ -41,6 +49,8 @@ public sealed record SyncStatusReport(string State, string Message, IReadOnlyLis
 /// <summary>The numbers behind Sync health and <c>GET /api/v1/status</c>.</summary>
 public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connections.Connections connections, TimeProvider clock)
 {
+    public const int RecentFailureCount = 10;
+
     public async Task<SyncStatusReport> ReadAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -59,6 +69,13 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
             var slices = (await db.BackfillSlices.AsNoTracking().Where(b => b.ConnectionId == c.Id).ToListAsync(ct)).ToLookup(b => b.Type);
             var pending = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts < Ingestion.InboxEvent.MaxAttempts).CountAsync(ct);
             var failed = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts >= Ingestion.InboxEvent.MaxAttempts).CountAsync(ct);
+            // Unprocessed with an error: given up on, or failed at least once and waiting for its next attempt. The
+            // (ConnectionId, ProcessedAt, Created) index serves both the filter and the order.
+            var failures = await db.Inbox.AsNoTracking()
+                .Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && (e.Attempts >= Ingestion.InboxEvent.MaxAttempts || e.Error != null))
+                .OrderByDescending(e => e.Created).ThenByDescending(e => e.Id).Take(RecentFailureCount)
+                .Select(e => new { e.Type, e.EventId, e.Error, e.Attempts, e.Created })
+                .ToListAsync(ct);
             var pendingPeople = await db.DirtyCustomers.Where(d => d.ConnectionId == c.Id).CountAsync(ct);
             var oldestPending = await db.Inbox.Where(e => e.ConnectionId == c.Id && e.ProcessedAt == null && e.Attempts < Ingestion.InboxEvent.MaxAttempts)
                 .MinAsync(e => (long?)e.ReceivedAt, ct);
@@ -70,7 +87,10 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
                 [.. cursors.OrderBy(b => b.Type).Select(b => Progress(b, [.. slices[b.Type]]))],
                 c.LastWebhookAt, c.LastEventCreated > 0 ? DateTimeOffset.FromUnixTimeSeconds(c.LastEventCreated) : null,
                 oldestPending is { } t ? Math.Max(0, (now - DateTimeOffset.FromUnixTimeMilliseconds(t)).TotalSeconds) : 0,
-                pending, pendingPeople, failed, c.RejectedWebhooks, unidentified, people, c.LastError, c.LastErrorAt,
+                pending, pendingPeople, failed,
+                [.. failures.Select(f => new FailedEvent(f.Type, f.EventId, f.Error, f.Attempts, f.Attempts >= Ingestion.InboxEvent.MaxAttempts,
+                    DateTimeOffset.FromUnixTimeSeconds(f.Created)))],
+                c.RejectedWebhooks, unidentified, people, c.LastError, c.LastErrorAt,
                 c.Sync == SyncChoice.NotChosen ? null : connections.ClientFor(c).Traffic.Snapshot(), c.IsDemo));
         }
 

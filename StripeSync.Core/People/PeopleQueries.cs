@@ -1,16 +1,29 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using StripeSync.Core.Connections;
+using StripeSync.Core.Ingestion;
 using StripeSync.Core.Persistence;
+using StripeSync.Core.Processing;
+using StripeSync.Core.StripeApi;
 
 namespace StripeSync.Core.People;
 
 public sealed record PersonView(Guid Id, string? Email, bool Identified, string? Name, IReadOnlyList<string> StripeCustomerIds, JsonElement Fields);
 
+/// <summary>One item of a subscription as Stripe bills it: the plan, its unit price per interval and the quantity.</summary>
+/// <param name="UnitAmount">Minor units per unit and interval; null for tiered prices.</param>
+public sealed record SubscriptionItemView(string Plan, string? ProductName, long? UnitAmount, string Currency, string? Interval, long IntervalCount, long Quantity);
+
+/// <summary>A subscription of one of a person's Stripe customers, with the MRR it counts for (empty unless active or past due).</summary>
+public sealed record SubscriptionView(
+    string Id, string CustomerId, string Status, IReadOnlyList<SubscriptionItemView> Items, IReadOnlyDictionary<string, long> Mrr,
+    DateTimeOffset Created, DateTimeOffset? TrialEnd, DateTimeOffset? CurrentPeriodEnd, bool CancelAtPeriodEnd, DateTimeOffset? CanceledAt,
+    DateTimeOffset? EndedAt, string? CancellationReason, string? CancellationFeedback, string? CancellationComment);
+
 public sealed record PersonEventView(long Id, string Metric, DateTimeOffset Time, long? Amount, string? Currency, JsonElement Properties, string? SourceId);
 
 /// <summary>Reads people for the API and the People pages.</summary>
-public sealed class PeopleQueries(IDbContextFactory<AppDbContext> dbFactory)
+public sealed class PeopleQueries(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
 {
     public async Task<(IReadOnlyList<PersonView> Items, int Total)> SearchAsync(
         ConnectionMode mode, string? email, string? stripeCustomerId, string? q, int page, int pageSize, CancellationToken ct)
@@ -60,6 +73,44 @@ public sealed class PeopleQueries(IDbContextFactory<AppDbContext> dbFactory)
         var person = await db.People.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, ct);
         return person is null ? null : (await ViewsAsync(db, [person], ct))[0];
     }
+
+    /// <summary>
+    /// Every subscription of the person's Stripe customers, from the stored Stripe state: first the one the person's
+    /// single-subscription fields describe (<see cref="PersonFields.MostRelevant"/>), then the newest first.
+    /// </summary>
+    public async Task<IReadOnlyList<SubscriptionView>> SubscriptionsAsync(Guid personId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var links = await db.PersonCustomers.AsNoTracking().Where(l => l.PersonId == personId).ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        var views = new List<(SubscriptionRecord Record, SubscriptionView View)>();
+        foreach (var connection in links.GroupBy(l => l.ConnectionId))
+        {
+            var customerIds = connection.Select(l => l.CustomerId).ToList();
+            var rows = await db.StripeObjects.AsNoTracking()
+                .Where(o => o.ConnectionId == connection.Key && o.Type == StripeObjectType.Subscription && o.CustomerId != null && customerIds.Contains(o.CustomerId))
+                .ToListAsync(ct);
+            if (rows.Count == 0)
+            {
+                continue;
+            }
+
+            var catalog = await StoredState.CatalogAsync(db, connection.Key, ct);
+            views.AddRange(rows.Select(StateStore.Deserialize<SubscriptionRecord>).Select(s => (s, View(s, catalog, now))));
+        }
+
+        var relevant = PersonFields.MostRelevant(views.Select(v => v.Record));
+        return [.. views.OrderBy(v => v.Record == relevant ? 0 : 1).ThenByDescending(v => v.Record.Created).ThenBy(v => v.Record.Id, StringComparer.Ordinal)
+            .Select(v => v.View)];
+    }
+
+    private static SubscriptionView View(SubscriptionRecord s, Catalog catalog, DateTimeOffset now) =>
+        new(s.Id, s.CustomerId, s.Status,
+            [.. s.Items.Select(i => new SubscriptionItemView(catalog.PlanName(i.Price), catalog.Product(i.Price.ProductId)?.Name,
+                string.Equals(i.Price.BillingScheme, "tiered", StringComparison.Ordinal) ? null : i.Price.UnitAmount, i.Price.Currency, i.Price.Interval, i.Price.IntervalCount, i.Quantity))],
+            Mrr.ForSubscription(s, catalog.Coupons, now),
+            s.Created, s.TrialEnd, s.Items.Max(i => i.CurrentPeriodEnd), s.CancelAtPeriodEnd, s.CanceledAt, s.EndedAt,
+            s.Cancellation?.Reason, s.Cancellation?.Feedback, s.Cancellation?.Comment);
 
     /// <summary>A person's events across metrics, newest first.</summary>
     public async Task<(IReadOnlyList<PersonEventView> Items, int Total)> EventsAsync(Guid personId, int page, int pageSize, CancellationToken ct)

@@ -18,6 +18,7 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         await SyncWait.ConnectAsync(api, "rk_live_sim_full");
         var status = await SyncWait.UntilAsync(api, "synced");
         var people = status.GetProperty("connections")[0].GetProperty("people").GetInt32();
+        await GaveUpOnAnEventAsync(app, status.GetProperty("connections")[0].GetProperty("id").GetGuid());
 
         var page = await browser.NewPageAsync(app.ServerAddress);
         try
@@ -46,10 +47,17 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         await Assertions.Expect(frame.Locator(".stat-value").First).ToHaveTextAsync(people.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         await Assertions.Expect(frame.Locator(".health-backfill tr")).ToHaveCountAsync(10);
         await Assertions.Expect(frame.GetByText("rk_live_…full")).ToBeVisibleAsync();
+        // An event given up on is listed under the count with its reason.
+        await Assertions.Expect(frame.Locator(".health-failures tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(frame.Locator(".health-failures .failure-reason")).ToHaveTextAsync(FailureReason);
         await BrowserFixture.ScreenshotAsync(page, "10-sync-health-synced");
 
-        // People: search finds a customer by email; the person page shows the tokens with their values and the activity.
-        var customer = sim.Account.All<Stripe.Customer>(livemode: true).First(c => c.Email is not null && c.Name is not null);
+        // People: search finds a customer by email; the person page shows their subscriptions, the tokens with their
+        // values and the activity. The customer with the most subscriptions, so the table has rows to show.
+        var subscriptions = sim.Account.All<Stripe.Subscription>(livemode: true).ToLookup(s => s.CustomerId);
+        var customer = sim.Account.All<Stripe.Customer>(livemode: true).Where(c => c.Email is not null && c.Name is not null)
+            .OrderByDescending(c => subscriptions[c.Id].Count()).First();
+        Assert.NotEmpty(subscriptions[customer.Id]);
         await page.Locator(".mud-nav-link", new() { HasText = "People" }).ClickAsync();
         await page.Locator(".people-search input").FillAsync(customer.Email!.ToUpperInvariant());
         await Assertions.Expect(page.Locator(".mud-table-body tr")).ToHaveCountAsync(1);
@@ -58,6 +66,15 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         await page.Locator(".mud-table-body tr a").First.ClickAsync();
         await page.WaitForURLAsync("**/people/*");
         await Assertions.Expect(page.Locator(".person-fields tr", new() { HasText = "{{profile.stripe_customer_id}}" })).ToContainTextAsync(customer.Id);
+        var person = (await api.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/people?stripeCustomerId={customer.Id}")).GetProperty("items")[0];
+        var owned = person.GetProperty("stripeCustomerIds").EnumerateArray().Select(c => c.GetString()!).ToList();
+        await Assertions.Expect(page.Locator(".person-subscriptions tbody tr")).ToHaveCountAsync(owned.Sum(c => subscriptions[c].Count()));
+        foreach (var subscription in owned.SelectMany(c => subscriptions[c]))
+        {
+            await Assertions.Expect(page.Locator(".person-subscriptions tbody tr", new() { HasText = subscription.Id })
+                .Locator(".subscription-status")).ToHaveTextAsync(subscription.Status);
+        }
+
         await BrowserFixture.ScreenshotAsync(page, "13-person");
         await Assertions.Expect(page.Locator("td[data-label=Metric]").First).ToBeVisibleAsync();
 
@@ -70,5 +87,22 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         var after = await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/status");
         Assert.Equal("not_connected", after.GetProperty("state").GetString());
         Assert.Equal(0, (await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/people?mode=live")).GetProperty("total").GetInt32());
+    }
+
+    private const string FailureReason = "No such price: 'price_deleted_meanwhile'";
+
+    /// <summary>An event that failed every attempt, as the inbox processor leaves it.</summary>
+    private static async Task GaveUpOnAnEventAsync(AppHost app, Guid connectionId)
+    {
+        var factory = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Persistence.AppDbContext>>(app.Services);
+        await using var db = await factory.CreateDbContextAsync();
+        var now = DateTimeOffset.UtcNow;
+        db.Inbox.Add(new Core.Ingestion.InboxEvent
+        {
+            ConnectionId = connectionId, EventId = "evt_browser_failed", Type = "invoice.paid", Created = now.ToUnixTimeSeconds(),
+            ReceivedAt = now.ToUnixTimeMilliseconds(), Json = "{}", Attempts = Core.Ingestion.InboxEvent.MaxAttempts, Error = FailureReason,
+        });
+        await db.SaveChangesAsync();
     }
 }

@@ -2,6 +2,7 @@ using Bunit;
 using StripeSync.Core.Access;
 using StripeSync.Core.Connections;
 using StripeSync.Core.Health;
+using StripeSync.Core.Ingestion;
 using StripeSync.Core.Metrics;
 using StripeSync.Tests.Support;
 using StripeSync.Web.Components.Pages.Health;
@@ -62,6 +63,59 @@ public sealed class SyncHealthStatesTests : PageContext
         page.WaitForAssertion(() => Assert.Single(page.FindAll(".health-frame[data-state=error]")));
         Assert.Contains("Stripe answered 500 five times.", page.Markup, StringComparison.Ordinal);
         Assert.Contains("Not checked yet", page.Find(".reconciliation-checked").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Failed_events_are_listed_with_their_reasons_under_the_count()
+    {
+        var live = await ConnectAsync(ConnectionState.Synced);
+        await InboxAsync(live, "evt_gaveup", "invoice.paid", Now.AddHours(-2), attempts: 5, error: "No such price: 'price_gone'", processed: false);
+        await InboxAsync(live, "evt_retrying", "customer.updated", Now.AddHours(-1), attempts: 2, error: "database is locked", processed: false);
+        await InboxAsync(live, "evt_recovered", "charge.succeeded", Now.AddMinutes(-30), attempts: 1, error: null, processed: true);
+
+        var page = Render<SyncHealth>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".health-failures tbody tr").Count));
+        var rows = page.FindAll(".health-failures tbody tr");
+        // Newest first; only the one given up on is counted as failed, the retrying one is listed with its reason too.
+        Assert.Contains("evt_retrying", rows[0].TextContent, StringComparison.Ordinal);
+        Assert.Contains("database is locked", rows[0].TextContent, StringComparison.Ordinal);
+        Assert.Contains("2 of 5, retrying", rows[0].TextContent, StringComparison.Ordinal);
+        Assert.Contains("evt_gaveup", rows[1].TextContent, StringComparison.Ordinal);
+        Assert.Contains("invoice.paid", rows[1].TextContent, StringComparison.Ordinal);
+        Assert.Contains("No such price: 'price_gone'", rows[1].QuerySelector(".failure-reason")!.TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("evt_recovered", page.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain("reasons in the log", page.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_failures_there_is_no_failure_table()
+    {
+        var live = await ConnectAsync(ConnectionState.Synced);
+        await InboxAsync(live, "evt_ok", "charge.succeeded", Now.AddMinutes(-30), attempts: 1, error: null, processed: true);
+
+        var page = Render<SyncHealth>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(".health-frame[data-state=synced]")));
+        Assert.Empty(page.FindAll(".health-failures"));
+    }
+
+    private async Task InboxAsync(Connection connection, string eventId, string type, DateTimeOffset created, int attempts, string? error, bool processed)
+    {
+        await using var db = await Db.CreateDbContextAsync();
+        db.Inbox.Add(new InboxEvent
+        {
+            ConnectionId = connection.Id,
+            EventId = eventId,
+            Type = type,
+            Created = created.ToUnixTimeSeconds(),
+            ReceivedAt = created.ToUnixTimeMilliseconds(),
+            Json = "{}",
+            Attempts = attempts,
+            Error = error,
+            ProcessedAt = processed ? created.ToUnixTimeMilliseconds() : null,
+        });
+        await db.SaveChangesAsync();
     }
 
     /// <summary>Every day of the last 30 equal (3 payments) except <paramref name="day"/>, checked ten minutes ago.</summary>

@@ -36,6 +36,10 @@ public sealed class MetricFeedFilterTests
         { "Reason", "contains", "card", "Currency", "usd" },
         { "Currency", "=", "usd", null, null },
         { "Currency", "=", "US", null, null },
+        { "Currency", "=", "USD", null, null },
+        { "Currency", "=", "Eur", null, null },
+        { "Reason", "=", "YOUR CARD WAS DECLINED.", null, null },
+        { "Reason", "=", "the card's \"LIMIT\" expired", null, null },
         { "Reason", "=", "Your card was declined.", null, null },
         { "Missing", "contains", "a", null, null },
     };
@@ -76,10 +80,10 @@ public sealed class MetricFeedFilterTests
             var (items, total) = await provided.GetRequiredService<MetricQueries>()
                 .EventsAsync(ConnectionMode.Live, M.FailedPayment, filters, 1, 50, CancellationToken.None);
 
-            // Expected from the seed itself: exact equality, or a case-insensitive substring, of that one property.
+            // Expected from the seed itself: equality or a substring of that one property, both ignoring case.
             var expected = Seeded.Select((p, i) => (Properties: p, Index: i))
                 .Where(s => filters.All(f => s.Properties.TryGetValue(f.Name, out var v)
-                    && (f.Operator == PropertyOperator.Equals ? v == f.Value : v.Contains(f.Value, StringComparison.OrdinalIgnoreCase))))
+                    && (f.Operator == PropertyOperator.Equals ? string.Equals(v, f.Value, StringComparison.OrdinalIgnoreCase) : v.Contains(f.Value, StringComparison.OrdinalIgnoreCase))))
                 .Select(s => s.Index).OrderDescending().ToList();
             Assert.Equal(expected.Count, total);
             Assert.Equal(expected, items.Select(e => int.Parse(e.SourceId!, System.Globalization.CultureInfo.InvariantCulture)));

@@ -14,7 +14,9 @@ using StripeSync.Core.StripeApi;
 using StripeSync.Tests.Support;
 using StripeSync.Web.Components.Layout;
 using SegmentsPage = StripeSync.Web.Components.Pages.Segments.Segments;
+using Build = StripeSync.Tests.Processing.Build;
 using SegmentBuilderPage = StripeSync.Web.Components.Pages.Segments.SegmentBuilder;
+using SegmentPage = StripeSync.Web.Components.Pages.Segments.Segment;
 
 namespace StripeSync.Tests.Segments;
 
@@ -144,5 +146,72 @@ public sealed class SegmentsPageTests : BunitContext, IAsyncLifetime
         db.People.AddRange(Make("abe@example.com", "active", 1, 0, 20), trial);
         db.MetricEvents.Add(new StoredMetricEvent { Mode = ConnectionMode.Test, Metric = "Customer Created", NaturalKey = "cus_tia:created", Time = Now.AddDays(-1).ToUnixTimeMilliseconds(), PersonId = trial.Id });
         await db.SaveChangesAsync();
+    }
+}
+
+/// <summary>The segment list and one segment's page while the sync imports, has failed, or is in sync.</summary>
+public sealed class SegmentPagesSyncTests : PageContext
+{
+    [Fact]
+    public async Task A_segment_page_lists_its_members_with_the_count_and_csv_link()
+    {
+        var live = await ConnectAsync(ConnectionState.Synced);
+        await DerivePeopleAsync(live);
+
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, PredefinedSegments.Customers));
+
+        page.WaitForAssertion(() => Assert.Equal("1 person", page.Find(".segment-total").TextContent.Trim()));
+        Assert.Equal("Customers", page.Find(".segment-name").TextContent.Trim());
+        var member = Assert.Single(page.FindAll(".segment-members tbody tr"));
+        Assert.Contains("Ada Lovelace", member.TextContent, StringComparison.Ordinal);
+        Assert.Contains("active", member.TextContent, StringComparison.Ordinal);
+        Assert.Contains("$49.00", member.TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("Bob", page.Find(".segment-members").TextContent, StringComparison.Ordinal);
+        Assert.Equal("segments/customers/members.csv?mode=live", page.Find("a.export-csv").GetAttribute("href"));
+        Assert.Empty(page.FindAll(".edit-segment"));
+        Assert.Empty(page.FindAll(".sync-notice"));
+    }
+
+    [Fact]
+    public async Task Importing_the_list_and_a_segment_say_the_counts_still_grow()
+    {
+        var live = await ConnectAsync(ConnectionState.Synced);
+        await DerivePeopleAsync(live);
+        await Services.GetRequiredService<Core.Connections.Connections>().UpdateAsync(live.Id, c => c.State = ConnectionState.Importing, CancellationToken.None);
+
+        var list = Render<SegmentsPage>();
+        var segment = Render<SegmentPage>(p => p.Add(x => x.Id, PredefinedSegments.Customers));
+
+        list.WaitForAssertion(() => Assert.Equal(10, list.FindAll(".predefined-segments tbody tr").Count));
+        Assert.Single(list.FindAll(".sync-notice[data-state=importing]"));
+        segment.WaitForAssertion(() => Assert.Equal("1 person", segment.Find(".segment-total").TextContent.Trim()));
+        Assert.Single(segment.FindAll(".sync-notice[data-state=importing]"));
+    }
+
+    [Fact]
+    public async Task Error_the_list_and_a_segment_show_the_error_above_the_counts()
+    {
+        await ConnectAsync(ConnectionState.Error, error: "Stripe answered 500 five times.");
+
+        var list = Render<SegmentsPage>();
+        var segment = Render<SegmentPage>(p => p.Add(x => x.Id, PredefinedSegments.Customers));
+
+        list.WaitForAssertion(() => Assert.Equal(10, list.FindAll(".predefined-segments tbody tr").Count));
+        Assert.Contains("Stripe answered 500 five times.", list.Find(".sync-notice[data-state=error]").TextContent, StringComparison.Ordinal);
+        segment.WaitForAssertion(() => Assert.Equal("0 people", segment.Find(".segment-total").TextContent.Trim()));
+        Assert.Contains("Stripe answered 500 five times.", segment.Find(".sync-notice[data-state=error]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("Nobody is in this segment right now", segment.Find(".no-members").TextContent, StringComparison.Ordinal);
+    }
+
+    /// <summary>Ada, an active customer at $49 a month, and Bob, a customer without a subscription.</summary>
+    private Task DerivePeopleAsync(Connection live)
+    {
+        var price = Build.Price(4900, id: "price_team", product: "prod_team");
+        return DeriveAsync(live,
+            Build.Customer("cus_ada", "ada@example.test", "Ada Lovelace", Now.AddDays(-40)),
+            Build.Customer("cus_bob", "bob@example.test", "Bob Byte", Now.AddDays(-3)),
+            new ProductRecord("prod_team", false, Build.T0, "Team", true, false),
+            price,
+            Build.Subscription("sub_ada").For("cus_ada").Created(Now.AddDays(-40)).Item(price).Build());
     }
 }

@@ -105,6 +105,24 @@ public abstract class PageContext : BunitContext, IAsyncLifetime
         await db.SaveChangesAsync();
     }
 
+    /// <summary>
+    /// Stores Stripe records as the sync would (marking their customers) and derives the people, as the sync does
+    /// after them. The connection should be synced: deriving for one that imports would finish its import.
+    /// </summary>
+    protected async Task DeriveAsync(Connection connection, params StripeRecord[] records)
+    {
+        await using (var db = await Db.CreateDbContextAsync())
+        {
+            var version = Now.ToUnixTimeMilliseconds();
+            await StateStore.UpsertAsync(db, connection.Id, [.. records.Select(r => (r, version))], version, CancellationToken.None);
+            await db.SaveChangesAsync();
+        }
+
+        var jobs = new QueuedJobs();
+        await new DeriveJob(Db, jobs, Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<DeriveJob>.Instance).RunAsync(connection.Id, CancellationToken.None);
+        Assert.Empty(jobs.Queued);
+    }
+
     protected async Task StoreAsync(Connection connection, StripeRecord record)
     {
         await using var db = await Db.CreateDbContextAsync();
@@ -120,5 +138,19 @@ public abstract class PageContext : BunitContext, IAsyncLifetime
             Json = StateStore.Serialize(record),
         });
         await db.SaveChangesAsync();
+    }
+
+    /// <summary>Keeps the jobs asked for instead of running them: page tests run what they need themselves.</summary>
+    private sealed class QueuedJobs : ISyncJobs
+    {
+        public List<string> Queued { get; } = [];
+
+        public void Backfill(Guid connectionId) => Queued.Add(nameof(Backfill));
+
+        public void DrainInbox(Guid connectionId) => Queued.Add(nameof(DrainInbox));
+
+        public void Derive(Guid connectionId) => Queued.Add(nameof(Derive));
+
+        public void Reconcile(Guid connectionId) => Queued.Add(nameof(Reconcile));
     }
 }

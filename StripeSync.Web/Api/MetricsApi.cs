@@ -88,7 +88,7 @@ public static class MetricsApi
             var (items, total) = await queries.EventsAsync(resolved, name, filters, paging.Page, paging.PageSize, ct, day);
             return TypedResults.Ok(new Paged<MetricEventView>(items, total));
         }).WithSummary("The activity feed of a metric, newest first, with each event's person; filter with property.Name=value (equal) "
-            + "and property.Name[contains]=text (case-insensitive), e.g. property.Currency=usd&property.Reason[contains]=expired; date=yyyy-MM-dd keeps one UTC day.");
+            + "and property.Name[contains]=text, both ignoring case, e.g. property.Currency=usd&property.Reason[contains]=expired; date=yyyy-MM-dd keeps one UTC day.");
     }
 
     private const string Prefix = "property.";

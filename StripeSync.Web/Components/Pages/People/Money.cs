@@ -17,6 +17,12 @@ public static class Money
         return parts.Count == 0 ? "—" : string.Join(" · ", parts);
     }
 
+    public static string Format(IReadOnlyDictionary<string, long> amounts)
+    {
+        var parts = amounts.Where(a => a.Value != 0).Select(a => Format(a.Value, a.Key)).ToList();
+        return parts.Count == 0 ? "—" : string.Join(" · ", parts);
+    }
+
     public static string Format(long minor, string currency)
     {
         var symbol = currency.ToLowerInvariant() switch { "usd" => "$", "eur" => "€", "gbp" => "£", _ => "" };
