@@ -191,7 +191,7 @@ public sealed partial class JourneyTests(BrowserFixture browser)
         // The activity table loads after the page: wait for as many events as the API lists, or the photo shows it empty.
         var events = (await api.GetFromJsonAsync<JsonElement>($"/api/v1/people/{id}/events?pageSize=25")).GetProperty("total").GetInt32();
         Assert.True(events > 0, "the person has no activity");
-        await Expect(page.Locator(".mud-table-body tr")).ToHaveCountAsync(Math.Min(25, events));
+        await Expect(page.Locator(".person-activity .mud-table-body tr")).ToHaveCountAsync(Math.Min(25, events));
         await ShotAsync(page, "person");
     }
 
