@@ -96,17 +96,24 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
     {
         var stored = await db.StripeObjects.AsNoTracking()
             .SingleOrDefaultAsync(o => o.ConnectionId == connection.Id && o.StripeId == customerId && o.Type == StripeObjectType.Customer, ct);
-        if (stored is null)
+        var customer = stored is null ? await AbsentCustomerAsync(db, connection.Id, customerId, ct) : StateStore.Deserialize<CustomerRecord>(stored);
+        if (customer is null)
         {
-            return; // Objects of a customer we have not seen yet; the customer's own arrival marks it again.
+            return; // Nothing names the customer (any more).
         }
 
-        var customer = StateStore.Deserialize<CustomerRecord>(stored);
         var person = await PersonForAsync(db, connection, customer, now, ct);
         var customerIds = await db.PersonCustomers.Where(l => l.PersonId == person.Id).Select(l => l.CustomerId).ToListAsync(ct);
         var state = await StoredState.CustomersAsync(db, connection.Id, customerIds, ct);
+        var events = state.Events(catalog, now);
+        if (stored is null)
+        {
+            // The stand-in gives the fields a customer id and a created date; it has no Customer Created event of its own
+            // (its time is a guess), so it joins the records for fields only.
+            state = state with { Person = state.Person with { Customers = [.. state.Person.Customers, customer] } };
+        }
 
-        await MetricEventStore.ReplaceDerivedAsync(db, connection, person.Id, customerIds, state.Events(catalog, now), ct);
+        await MetricEventStore.ReplaceDerivedAsync(db, connection, person.Id, customerIds, events, ct);
         await db.SaveChangesAsync(ct);
         // Events stored from webhooks before this customer had a person (and guest checkouts) join it now.
         await db.MetricEvents.Where(m => m.ConnectionId == connection.Id && m.PersonId == null && customerIds.Contains(m.CustomerId!))
@@ -124,6 +131,21 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         await db.SaveChangesAsync(ct);
         // One customer at a time: a context tracking a whole batch's people and events makes every save slower.
         db.ChangeTracker.Clear();
+    }
+
+    /// <summary>
+    /// A stand-in for a customer that objects name but that is not stored: Stripe lists no deleted customer, yet its
+    /// invoices, charges and subscriptions stay, and SPEC §3 keeps its history. Without an email it is an unidentified
+    /// person keyed by its id; if the customer itself arrives later (a webhook behind its invoice's), it replaces the
+    /// stand-in and the person moves to its email as any customer whose email appears. Null when nothing names it.
+    /// </summary>
+    private static async Task<CustomerRecord?> AbsentCustomerAsync(AppDbContext db, Guid connectionId, string customerId, CancellationToken ct)
+    {
+        var first = await db.StripeObjects.AsNoTracking().Where(o => o.ConnectionId == connectionId && o.CustomerId == customerId)
+            .OrderBy(o => o.Created).Select(o => new { o.Livemode, o.Created }).FirstOrDefaultAsync(ct);
+        return first is null ? null
+            : new CustomerRecord(customerId, first.Livemode, DateTimeOffset.FromUnixTimeMilliseconds(first.Created), Email: null, Name: null, Phone: null,
+                Address: null, Description: null, Delinquent: null, Currency: null, DefaultPaymentMethodId: null, Deleted: true, Metadata: new Dictionary<string, string>());
     }
 
     /// <summary>

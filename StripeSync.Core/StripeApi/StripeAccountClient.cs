@@ -129,9 +129,13 @@ public sealed class StripeAccountClient
                 StripeObjectType.PaymentMethod => StripeMapper.PaymentMethod(await Call(() => new PaymentMethodService(client).GetAsync(id, null, null, ct))),
                 _ => null,
             };
-            return record is InvoiceRecord { LinesComplete: false } invoice
-                ? invoice with { Lines = await ListInvoiceLinesAsync(invoice.Id, ct), LinesComplete = true }
-                : record;
+            return record switch
+            {
+                InvoiceRecord { LinesComplete: false } invoice => invoice with { Lines = await ListInvoiceLinesAsync(invoice.Id, ct), LinesComplete = true },
+                // A deleted customer answers {id, object, deleted: true} and nothing else: no state to replace what we hold.
+                CustomerRecord { Deleted: true } => null,
+                _ => record,
+            };
         }
         catch (StripeCallException e) when (e.Status == 404)
         {

@@ -184,8 +184,15 @@ public static class StripeEvents
     private static EventRecord ToRecord(Event e, string json, bool livemode)
     {
         livemode = e.Livemode || livemode;
+        var record = StripeMapper.Map(e.Data?.Object, livemode);
+        // customer.deleted carries the customer as it was, without "deleted": only the event's type says it is gone.
+        if (e.Type == "customer.deleted" && record is CustomerRecord customer)
+        {
+            record = customer with { Deleted = true };
+        }
+
         return new EventRecord(e.Id, e.Type, new DateTimeOffset(DateTime.SpecifyKind(e.Created, DateTimeKind.Utc)),
-            e.Livemode, StripeMapper.Map(e.Data?.Object, livemode), Previous(json, livemode), json);
+            e.Livemode, record, Previous(json, livemode), json);
     }
 
     /// <summary>

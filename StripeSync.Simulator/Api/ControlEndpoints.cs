@@ -48,6 +48,7 @@ internal static class ControlEndpoints
         sim.MapPost("/charges/{id}/refund", (string id, RefundRequest? input) =>
             Run(() => control.Refund(id, input?.Amount, input?.Reason ?? "requested_by_customer")));
         sim.MapPost("/customers/{id}/email", (string id, EmailRequest input) => Run(() => control.SetEmail(id, input.Email)));
+        sim.MapDelete("/customers/{id}", (string id) => Run(() => control.DeleteCustomer(id)));
         sim.MapPost("/customers/{id}/unannounced-payment", (string id, PaymentRequest? input) =>
             Run(() => control.UnannouncedPayment(id, input?.Amount ?? 4200)));
         sim.MapPost("/keys/{key}/revoke", (string key) => Run(() => faults.Revoke(key)));

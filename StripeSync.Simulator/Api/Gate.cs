@@ -26,6 +26,22 @@ internal sealed class Gate(SimulatorAccount account, Faults faults)
         }
 
         faults.CountRequest();
+        var started = TimeProvider.System.GetTimestamp();
+        try
+        {
+            await ApiAsync(context, next);
+        }
+        finally
+        {
+            if (faults.KeepLog)
+            {
+                faults.Record(context.Request.Method, Endpoint(context.Request.Path.Value ?? ""), context.Response.StatusCode, started, TimeProvider.System.GetTimestamp());
+            }
+        }
+    }
+
+    private async Task ApiAsync(HttpContext context, RequestDelegate next)
+    {
         if (faults.Latency > TimeSpan.Zero)
         {
             await Task.Delay(faults.Latency, context.RequestAborted);
@@ -124,12 +140,15 @@ internal sealed class Gate(SimulatorAccount account, Faults faults)
             return true;
         }
 
+        // A rolling second: at most perSecond requests in any second, refilled about ten times a second. The period
+        // follows from the tokens per refill, so the rate is exact: 25/s refilled as round(2.5) = 2 tokens every 100 ms
+        // was 20/s, and below 10/s one token every 100 ms was 10/s.
+        var tokens = Math.Max(1, (int)Math.Round(perSecond / 10));
         var limiter = buckets.GetOrAdd($"{bucket}@{perSecond}", _ => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            // A rolling second: at most perSecond requests in any second, refilled in tenths.
             TokenLimit = Math.Max(1, (int)perSecond),
-            TokensPerPeriod = Math.Max(1, (int)Math.Round(perSecond / 10)),
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(tokens / perSecond),
             QueueLimit = 0,
             AutoReplenishment = true,
         }));
@@ -217,9 +236,24 @@ public sealed class Faults(SimulatorOptions options)
         return false;
     }
 
+    /// <summary>Keep a <see cref="Log"/> of every <c>/v1</c> request (off by default: a benchmark serves millions).</summary>
+    public bool KeepLog { get; set; }
+
+    /// <summary>The requests served while <see cref="KeepLog"/> was on, in the order they ended.</summary>
+    public IReadOnlyList<ServedRequest> Log => [.. log];
+
+    private readonly ConcurrentQueue<ServedRequest> log = new();
+
+    internal void Record(string method, string endpoint, int status, long started, long ended) =>
+        log.Enqueue(new ServedRequest(method, endpoint, status, started, ended));
+
     internal void CountRequest() => Interlocked.Increment(ref requests);
     internal void CountRateLimited() => Interlocked.Increment(ref rateLimited);
     internal void CountFailed() => Interlocked.Increment(ref failed);
     internal void CountDropped() => Interlocked.Increment(ref dropped);
     internal void CountUnauthorized() => Interlocked.Increment(ref unauthorized);
 }
+
+/// <summary>One served <c>/v1</c> request: its endpoint with ids folded (<c>/v1/invoices/{id}/lines</c>), its status, and when
+/// it arrived and was answered (<see cref="TimeProvider.GetTimestamp"/> of the system clock, comparable with each other only).</summary>
+public sealed record ServedRequest(string Method, string Endpoint, int Status, long Started, long Ended);

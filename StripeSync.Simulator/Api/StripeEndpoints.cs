@@ -136,7 +136,9 @@ internal static class StripeEndpoints
         app.MapGet(path + "/{id}", (HttpContext context, string id) =>
             list(Mode(context, account)).Get(id) is { } entry
                 ? Results.Text(Shaped(account, entry, context, path, shape, retrieve: true), "application/json")
-                : StripeErrors.Missing(resource, id));
+                : Mode(context, account).Deleted.TryGetValue(id, out var deleted) && deleted == resource
+                    ? Json(new JObject { ["id"] = id, ["object"] = resource, ["deleted"] = true })
+                    : StripeErrors.Missing(resource, id));
     }
 
     /// <summary>A list that belongs to one object (an invoice's lines, a checkout session's line items), paged by <c>starting_after</c>.</summary>

@@ -24,10 +24,10 @@ public enum Misdelivery
 /// </summary>
 public sealed class WebhookSender : IAsyncDisposable
 {
-    private readonly Channel<(WebhookEndpointEntry Endpoint, string Json)> queue = Channel.CreateUnbounded<(WebhookEndpointEntry, string)>();
+    private readonly Channel<Delivery> queue = Channel.CreateUnbounded<Delivery>();
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly CancellationTokenSource stop = new();
-    private readonly List<(WebhookEndpointEntry Endpoint, string Json)> held = [];
+    private readonly List<Delivery> held = [];
     private readonly TimeProvider clock;
     private readonly Task loop;
     private long delivered, failedAttempts, sent;
@@ -40,12 +40,17 @@ public sealed class WebhookSender : IAsyncDisposable
             var type = JObject.Parse(json)["type"]!.ToString();
             foreach (var endpoint in mode.WebhookEndpoints.Values.Where(e => e.EnabledEvents.Contains("*") || e.EnabledEvents.Contains(type)))
             {
-                queue.Writer.TryWrite((endpoint, json));
+                // The mode when the event happens, not when the loop reaches it: a test that switches modes between two
+                // changes gets each change delivered the way it asked, however far behind the loop is.
+                // In flight from here, not from when the loop takes it: between the two the sender looked idle.
+                Interlocked.Increment(ref inFlight);
+                queue.Writer.TryWrite(new Delivery(endpoint, json, Mode));
             }
         };
         loop = Task.Run(RunAsync);
     }
 
+    /// <summary>How events created from now on are delivered (those already created keep the mode they were created under).</summary>
     public Misdelivery Mode { get; set; }
 
     /// <summary>Retry delays after a failed delivery (Stripe's are hours; the simulator's are short).</summary>
@@ -55,7 +60,7 @@ public sealed class WebhookSender : IAsyncDisposable
     public long FailedAttempts => Interlocked.Read(ref failedAttempts);
     public long Sent => Interlocked.Read(ref sent);
 
-    /// <summary>True when nothing is queued or held (tests wait for this before reading results).</summary>
+    /// <summary>True when nothing is queued, held or in flight, late deliveries included (tests wait for this before reading results).</summary>
     public bool Idle => queue.Reader.Count == 0 && held.Count == 0 && Interlocked.Read(ref inFlight) == 0;
 
     private long inFlight;
@@ -90,7 +95,7 @@ public sealed class WebhookSender : IAsyncDisposable
         {
             foreach (var item in Enumerable.Reverse(held))
             {
-                _ = DeliverAsync(item.Endpoint, item.Json);
+                _ = DeliverAsync(item);
             }
 
             held.Clear();
@@ -115,34 +120,35 @@ public sealed class WebhookSender : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        await foreach (var (endpoint, json) in queue.Reader.ReadAllAsync(stop.Token))
+        await foreach (var delivery in queue.Reader.ReadAllAsync(stop.Token))
         {
-            Interlocked.Increment(ref inFlight);
             try
             {
-                switch (Mode)
+                switch (delivery.Mode)
                 {
                     case Misdelivery.Duplicate:
-                        await DeliverAsync(endpoint, json);
-                        await DeliverAsync(endpoint, json);
+                        await DeliverAsync(delivery);
+                        await DeliverAsync(delivery);
                         break;
                     case Misdelivery.OutOfOrder:
+                        bool full;
                         lock (held)
                         {
-                            held.Add((endpoint, json));
+                            held.Add(delivery);
+                            full = held.Count >= 3;
                         }
 
-                        if (held.Count >= 3)
+                        if (full)
                         {
                             Flush();
                         }
 
                         break;
                     case Misdelivery.Late:
-                        _ = Task.Delay(TimeSpan.FromSeconds(2), stop.Token).ContinueWith(_ => DeliverAsync(endpoint, json), TaskScheduler.Default);
+                        _ = DeliverLateAsync(delivery);
                         break;
                     default:
-                        await DeliverAsync(endpoint, json);
+                        await DeliverAsync(delivery);
                         break;
                 }
             }
@@ -153,15 +159,37 @@ public sealed class WebhookSender : IAsyncDisposable
         }
     }
 
-    private async Task DeliverAsync(WebhookEndpointEntry endpoint, string json)
+    /// <summary>
+    /// A delivery two seconds late. It counts as in flight from the start: counted only once sent, a late delivery left
+    /// the sender <see cref="Idle"/> while it waited, and <see cref="SettleAsync"/> returned before it arrived.
+    /// </summary>
+    private async Task DeliverLateAsync(Delivery delivery)
     {
+        Interlocked.Increment(ref inFlight);
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), stop.Token);
+            await DeliverAsync(delivery);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inFlight);
+        }
+    }
+
+    private async Task DeliverAsync(Delivery delivery)
+    {
+        var (endpoint, json, mode) = delivery;
         Interlocked.Increment(ref inFlight);
         try
         {
             for (var attempt = 0; attempt <= RetryDelays.Count; attempt++)
             {
-                var timestamp = clock.GetUtcNow().ToUnixTimeSeconds() - (Mode == Misdelivery.StaleTimestamp ? 600 : 0);
-                var secret = Mode == Misdelivery.BadSignature ? "whsec_not_the_right_secret" : endpoint.Secret;
+                var timestamp = clock.GetUtcNow().ToUnixTimeSeconds() - (mode == Misdelivery.StaleTimestamp ? 600 : 0);
+                var secret = mode == Misdelivery.BadSignature ? "whsec_not_the_right_secret" : endpoint.Secret;
                 using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url)
                 {
                     Content = new StringContent(json, Encoding.UTF8, "application/json"),
@@ -202,6 +230,9 @@ public sealed class WebhookSender : IAsyncDisposable
             Interlocked.Decrement(ref inFlight);
         }
     }
+
+    /// <summary>One event for one endpoint, with the misdelivery mode that was set when the event happened.</summary>
+    private sealed record Delivery(WebhookEndpointEntry Endpoint, string Json, Misdelivery Mode);
 
     /// <summary>Stripe's signature scheme: <c>t=timestamp,v1=hex(HMAC-SHA256(secret, "timestamp.payload"))</c>.</summary>
     public static string Signature(string payload, string secret, long timestamp)

@@ -36,6 +36,9 @@ internal sealed class ModeData(bool livemode)
     public ObjectList SubscriptionSchedules { get; } = new();
 
     public ObjectList Events { get; } = new();
+
+    /// <summary>Deleted objects, id → <c>object</c>: gone from lists, a retrieve answers Stripe's <c>{id, object, deleted: true}</c>.</summary>
+    public ConcurrentDictionary<string, string> Deleted { get; } = new(StringComparer.Ordinal);
     public ConcurrentDictionary<string, WebhookEndpointEntry> WebhookEndpoints { get; } = new();
 
     public IEnumerable<ObjectList> AllLists =>

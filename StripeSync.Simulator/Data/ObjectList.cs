@@ -80,6 +80,23 @@ internal sealed class ObjectList
         }
     }
 
+    /// <summary>Takes an object out of the list (a deleted customer): lists and retrieves no longer find it.</summary>
+    public bool Remove(string id)
+    {
+        lock (gate)
+        {
+            if (!byId.Remove(id, out var entry))
+            {
+                return false;
+            }
+
+            entries.Remove(entry);
+            positions.Remove(id);
+            Reindex();
+            return true;
+        }
+    }
+
     public Entry? Get(string id)
     {
         lock (gate)

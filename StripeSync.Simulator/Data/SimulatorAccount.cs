@@ -519,7 +519,8 @@ public sealed class SimulatorAccount
         return refund;
     }
 
-    internal void Cancel(Subscription subscription, DateTimeOffset at, string feedback, string reason)
+    /// <param name="feedback">The customer's answer; none when the customer did not cancel it themselves (a deleted customer).</param>
+    internal void Cancel(Subscription subscription, DateTimeOffset at, string? feedback, string reason)
     {
         var mode = Mode(subscription.Livemode);
         var previousStatus = subscription.Status;
@@ -528,7 +529,7 @@ public sealed class SimulatorAccount
         subscription.EndedAt = at.UtcDateTime;
         subscription.CancellationDetails = new SubscriptionCancellationDetails
         {
-            Reason = reason, Feedback = feedback, Comment = reason == "cancellation_requested" ? "Moving to another tool" : null,
+            Reason = reason, Feedback = feedback, Comment = feedback is not null && reason == "cancellation_requested" ? "Moving to another tool" : null,
         };
         EventAt(mode, "customer.subscription.deleted", subscription, at, previous: new JObject { ["status"] = previousStatus });
     }

@@ -178,6 +178,38 @@ public sealed class SimulatorControl(SimulatorAccount account)
         }
     }
 
+    /// <summary>
+    /// Deletes a customer as Stripe does: its subscriptions that have not ended are canceled at once
+    /// (<c>customer.subscription.deleted</c>), <c>customer.deleted</c> carries its last state, it leaves the customers list
+    /// and a retrieve answers <c>{id, object: customer, deleted: true}</c>. Its invoices, charges, refunds and canceled
+    /// subscriptions stay, still naming it.
+    /// </summary>
+    public void DeleteCustomer(string customerId)
+    {
+        using (Change())
+        {
+            foreach (var mode in new[] { account.Live, account.Test })
+            {
+                if (mode.Customers.Get(customerId)?.Entity is Customer customer)
+                {
+                    var at = account.ChangeTime();
+                    foreach (var subscription in mode.Subscriptions.All().Select(e => (Subscription)e.Entity)
+                        .Where(s => s.CustomerId == customerId && s.Status is not ("canceled" or "incomplete_expired")))
+                    {
+                        account.Cancel(subscription, at, feedback: null, reason: "cancellation_requested");
+                    }
+
+                    mode.Customers.Remove(customerId);
+                    mode.Deleted[customerId] = "customer";
+                    account.EventAt(mode, "customer.deleted", customer, at);
+                    return;
+                }
+            }
+
+            throw new ArgumentException($"No such customer: {customerId}");
+        }
+    }
+
     /// <summary>One plausible change, for the demo's live activity.</summary>
     public void RandomActivity()
     {

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Stripe;
 using Stripe.Checkout;
 using StripeSync.Simulator;
+using StripeSync.Simulator.Api;
 using StripeSync.Simulator.Data;
 using StripeSync.Tests.Support;
 
@@ -209,6 +210,60 @@ public sealed class SimulatorContractTests(SimulatorFixture fixture)
         // Five events, each tried once and retried once: none left undelivered by a delivery loop that died.
         Assert.Equal(10, server.Webhooks.FailedAttempts);
         Assert.Equal(0, server.Webhooks.Delivered);
+    }
+
+    [Fact]
+    public async Task A_deleted_customer_leaves_the_list_retrieves_as_stripes_stub_and_keeps_its_payments()
+    {
+        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 20, Seed = 4, Now = SimulatorFixture.FixedNow });
+        var client = SimulatorFixture.ClientFor(server, "rk_live_sim_full");
+        var subscription = server.Account.All<Subscription>(true).First(s => s.Status == "active");
+        var charges = server.Account.All<Charge>(true).Where(c => c.CustomerId == subscription.CustomerId).Select(c => c.Id).ToList();
+
+        server.Control.DeleteCustomer(subscription.CustomerId);
+
+        var listed = await WalkAsync(new CustomerService(client).ListAutoPagingAsync(new CustomerListOptions { Limit = 100 }));
+        Assert.DoesNotContain(subscription.CustomerId, listed);
+        Assert.Equal(server.Account.All<Customer>(true).Count, listed.Count);
+        var stub = await new CustomerService(client).GetAsync(subscription.CustomerId);
+        Assert.True(stub.Deleted);
+        Assert.Null(stub.Email);
+        var events = await new EventService(client).ListAsync(new EventListOptions { Types = ["customer.deleted", "customer.subscription.deleted"], Limit = 10 });
+        Assert.Equal(subscription.CustomerId, ((Customer)events.Data.Single(e => e.Type == "customer.deleted").Data.Object).Id);
+        Assert.Contains(events.Data, e => e.Type == "customer.subscription.deleted" && ((Subscription)e.Data.Object).Id == subscription.Id);
+        Assert.Equal("canceled", (await new SubscriptionService(client).GetAsync(subscription.Id)).Status);
+        Assert.Equal(charges, (await WalkAsync(new ChargeService(client).ListAutoPagingAsync(new ChargeListOptions { Customer = subscription.CustomerId, Limit = 100 }))).AsEnumerable().Reverse());
+        Assert.Throws<ArgumentException>(() => server.Control.DeleteCustomer(subscription.CustomerId));
+    }
+
+    [Fact]
+    public async Task Settling_waits_for_late_deliveries_and_each_event_keeps_the_mode_it_was_made_under()
+    {
+        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 5, Seed = 9, Now = SimulatorFixture.FixedNow });
+        var received = new ConcurrentQueue<string>();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        await using var receiver = builder.Build();
+        receiver.MapPost("/hook", async (HttpRequest request) =>
+        {
+            using var reader = new StreamReader(request.Body);
+            received.Enqueue((string)JsonNode.Parse(await reader.ReadToEndAsync())!["data"]!["object"]!["email"]!);
+            return Results.Ok();
+        });
+        await receiver.StartAsync();
+        await new WebhookEndpointService(SimulatorFixture.ClientFor(server, "rk_test_sim_full"))
+            .CreateAsync(new WebhookEndpointCreateOptions { Url = receiver.Urls.First() + "/hook", EnabledEvents = ["customer.created"] });
+
+        // Modes switched right after each change, before the delivery loop can have reached it.
+        server.Webhooks.Mode = Misdelivery.Late;
+        server.Control.NewCustomer(livemode: false, "late@example.com", "Late");
+        server.Webhooks.Mode = Misdelivery.Duplicate;
+        server.Control.NewCustomer(livemode: false, "twice@example.com", "Twice");
+        server.Webhooks.Mode = Misdelivery.None;
+        server.Control.NewCustomer(livemode: false, "once@example.com", "Once");
+        await server.Webhooks.SettleAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(["late@example.com", "once@example.com", "twice@example.com", "twice@example.com"], received.Order(StringComparer.Ordinal));
     }
 
     private static async Task<List<T>> ListAsync<T>(IAsyncEnumerable<T> items)

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Options;
 using Stripe;
 using StripeSync.Core.StripeApi;
 using StripeSync.Simulator;
@@ -25,6 +26,26 @@ public sealed class StripeEventsTests
             // What intake keeps is exactly what the processor can read into a record.
             Assert.True(envelope.Kept == (full.Data is not null), $"{full.Type}: kept {envelope.Kept}, record {full.Data?.GetType().Name ?? "none"}");
         }
+    }
+
+    [Fact]
+    public async Task Customer_deleted_reads_as_a_deleted_customer_in_its_last_state_and_the_deleted_stub_replaces_nothing()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 10, Seed = 3 });
+        var customers = sim.Account.All<Customer>(livemode: true).Where(c => c.Email is not null).Take(2).ToList();
+        sim.Control.DeleteCustomer(customers[0].Id);
+
+        // Stripe's event carries the customer as it was, without "deleted": the type alone says so.
+        var deleted = sim.Account.EventsJson(livemode: true).Select(json => StripeEvents.Parse(json, livemode: true)!).Single(e => e.Type == "customer.deleted");
+        var record = Assert.IsType<CustomerRecord>(deleted.Data);
+        Assert.True(record.Deleted);
+        Assert.Equal(customers[0].Email, record.Email);
+
+        // A retrieve answers {id, object, deleted: true}: nothing to store over what the event told.
+        using var gateway = new StripeGateway(Options.Create(new StripeOptions { ApiBase = sim.BaseUrl }), TimeProvider.System);
+        var client = gateway.For(Guid.NewGuid(), "rk_live_sim_full", livemode: true);
+        Assert.Null(await client.RetrieveAsync(StripeObjectType.Customer, customers[0].Id, default));
+        Assert.Equal(customers[1].Email, Assert.IsType<CustomerRecord>(await client.RetrieveAsync(StripeObjectType.Customer, customers[1].Id, default)).Email);
     }
 
     [Theory]

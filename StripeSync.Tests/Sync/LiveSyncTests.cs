@@ -2,11 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Stripe;
 using StripeSync.Core.Ingestion;
 using StripeSync.Core.Ingestion.Inbox;
 using StripeSync.Simulator;
 using StripeSync.Simulator.Api;
+using StripeSync.Simulator.Data;
 using StripeSync.Tests.Support;
 
 namespace StripeSync.Tests.Sync;
@@ -95,10 +97,8 @@ public sealed class LiveSyncTests
     [Fact]
     public async Task A_restart_in_the_middle_of_an_import_with_faults_and_tight_limits_ends_as_an_uninterrupted_import()
     {
-        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions
-        {
-            Customers = 120, Seed = 11, FailureRate = 0.1, LiveRequestsPerSecond = 40, EndpointRequestsPerSecond = 10,
-        });
+        var options = new SimulatorOptions { Customers = 120, Seed = 11, Now = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero) };
+        await using var sim = await SimulatorServer.StartAsync(options with { FailureRate = 0.1, LiveRequestsPerSecond = 40, EndpointRequestsPerSecond = 10 });
         var settings = Stripe(sim);
         settings["Stripe:InitialBackoff"] = "00:00:00.050";
         settings["Stripe:LiveRequestsPerSecond"] = "60";
@@ -140,6 +140,114 @@ public sealed class LiveSyncTests
             + sim.Account.All<Charge>(livemode: true).Count(c => c.Status == "succeeded" && !linked.Contains(c.Id));
         Assert.Equal(expectedPaid, paid.GetProperty("total").GetInt32());
         Assert.True(sim.Faults.Failed > 0, "the run was meant to see injected 500s");
+
+        // Beyond the counts, every person's fields and every metric event: as a twin that imported the same account
+        // in one go, without faults or tight limits, has them.
+        await using var cleanSim = await SimulatorServer.StartAsync(options);
+        await using var twin = AppHost.Start(extra: Stripe(cleanSim));
+        var twinApi = twin.WithApiKey(AppHost.AdminApiKey);
+        await SyncWait.ConnectAsync(twinApi, "rk_live_sim_full", "import");
+        await SyncWait.UntilAsync(twinApi, "synced", TimeSpan.FromMinutes(3));
+        Assert.Equal(await Fingerprint.ReadAsync(twinApi), await Fingerprint.ReadAsync(api2));
+    }
+
+    [Fact]
+    public async Task A_customer_without_email_who_paid_joins_the_person_whose_email_they_are_given()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 30, Seed = 27 });
+        await using var app = AppHost.Start(kestrel: true, extra: Stripe(sim));
+        var api = app.WithApiKey(AppHost.AdminApiKey);
+        var id = await SyncWait.ConnectAsync(api, "rk_live_sim_full", "import");
+        await SyncWait.UntilAsync(api, "synced");
+        Assert.True(await app.Services.GetRequiredService<SyncControl>().RegisterWebhookAsync(id, app.ServerAddress, default));
+        var customers = sim.Account.All<Customer>(livemode: true);
+        var known = customers.First(c => c.Email is not null && customers.Count(o => string.Equals(o.Email, c.Email, StringComparison.OrdinalIgnoreCase)) == 1);
+        var person = Assert.Single(await SyncWait.AllPeopleAsync(api, $"&stripeCustomerId={known.Id}"));
+
+        var price = sim.Account.All<Price>(livemode: true)
+            .First(p => p.Recurring is { Interval: "month", IntervalCount: 1, UsageType: "licensed" } && p.Currency == "usd" && p.BillingScheme == "per_unit");
+        var anonymous = sim.Control.NewCustomer(true, email: null, name: null, price.Id);
+        await WaitForWebhooksAsync(sim);
+        await SyncWait.UntilAsync(api, "synced");
+        var unidentified = Assert.Single(await SyncWait.AllPeopleAsync(api, $"&stripeCustomerId={anonymous}"));
+        Assert.False(unidentified.GetProperty("identified").GetBoolean());
+        var earlier = (await PersonEventsAsync(api, unidentified)).Select(e => $"{e.GetProperty("metric")} {e.GetProperty("time")} {e.GetProperty("sourceId")}").ToHashSet();
+        Assert.Contains(earlier, f => f.StartsWith("Successfully Paid ", StringComparison.Ordinal));
+        var peopleBefore = (await SyncWait.AllPeopleAsync(api)).Count;
+
+        // The email it gets is the known person's, written differently: the same person once normalised.
+        sim.Control.SetEmail(anonymous, known.Email!.ToUpperInvariant());
+        await WaitForWebhooksAsync(sim);
+        await SyncWait.UntilAsync(api, "synced");
+
+        var merged = Assert.Single(await SyncWait.AllPeopleAsync(api, $"&stripeCustomerId={anonymous}"));
+        Assert.Equal(person.GetProperty("id").GetString(), merged.GetProperty("id").GetString());
+        Assert.Equal(new[] { known.Id, anonymous }.Order(StringComparer.Ordinal),
+            merged.GetProperty("stripeCustomerIds").EnumerateArray().Select(i => i.GetString()!).Order(StringComparer.Ordinal));
+        var now = (await PersonEventsAsync(api, merged)).Select(e => $"{e.GetProperty("metric")} {e.GetProperty("time")} {e.GetProperty("sourceId")}").ToHashSet();
+        Assert.Subset(now, earlier);
+        Assert.Equal(peopleBefore - 1, (await SyncWait.AllPeopleAsync(api)).Count);
+    }
+
+    [Fact]
+    public async Task Late_duplicated_and_reordered_webhooks_end_as_an_in_order_twin()
+    {
+        // Two copies of one account, changed identically at the same (fake) times; only how the webhooks arrive differs.
+        var options = new SimulatorOptions { Customers = 30, Seed = 19, Now = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero) };
+        var twinClock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var victimClock = new FakeTimeProvider(twinClock.GetUtcNow());
+        await using var twinSim = await SimulatorServer.StartAsync(options with { Clock = twinClock });
+        await using var victimSim = await SimulatorServer.StartAsync(options with { Clock = victimClock });
+        await using var twin = AppHost.Start(kestrel: true, extra: Stripe(twinSim));
+        await using var victim = AppHost.Start(kestrel: true, extra: Stripe(victimSim));
+        var twinApi = twin.WithApiKey(AppHost.AdminApiKey);
+        var victimApi = victim.WithApiKey(AppHost.AdminApiKey);
+        foreach (var (app, api) in new[] { (twin, twinApi), (victim, victimApi) })
+        {
+            var id = await SyncWait.ConnectAsync(api, "rk_live_sim_full", "import");
+            await SyncWait.UntilAsync(api, "synced");
+            Assert.True(await app.Services.GetRequiredService<SyncControl>().RegisterWebhookAsync(id, app.ServerAddress, default));
+        }
+
+        var before = await Fingerprint.ReadAsync(twinApi);
+        Assert.Equal(before, await Fingerprint.ReadAsync(victimApi));
+
+        // Stamped after the imports' fetches (a change older than the imported state would rightly change nothing), two
+        // seconds apart, so a late event is older than what arrived before it.
+        var start = DateTimeOffset.UtcNow;
+        twinClock.SetUtcNow(start);
+        victimClock.SetUtcNow(start);
+        var active = twinSim.Account.All<Subscription>(livemode: true).Where(s => s.Status == "active" && s.Discounts.Count == 0).Take(4).Select(s => s.Id).ToList();
+        foreach (var (sim, clock, misdelivered) in new[] { (twinSim, twinClock, false), (victimSim, victimClock, true) })
+        {
+            sim.Webhooks.RetryDelays = [TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(40)];
+            // Each change's events keep the mode set before it (the sender reads it when an event is made).
+            void Step(Misdelivery mode, Action<SimulatorControl> change)
+            {
+                sim.Webhooks.Mode = misdelivered ? mode : Misdelivery.None;
+                change(sim.Control);
+                clock.Advance(TimeSpan.FromSeconds(2));
+            }
+
+            Step(Misdelivery.Late, c => c.Upgrade(active[0]));
+            Step(Misdelivery.None, c => c.Downgrade(active[0])); // Its newer state arrives before the late upgrade.
+            Step(Misdelivery.Duplicate, c => c.Downgrade(active[1]));
+            Step(Misdelivery.OutOfOrder, c => c.Cancel(active[2], "too_expensive", "cancellation_requested"));
+            Step(Misdelivery.Late, c => c.FailThenPay(active[3]));
+            Step(Misdelivery.Duplicate, c => c.FailThenPay(active[1]));
+            Step(Misdelivery.OutOfOrder, c => c.Upgrade(active[3]));
+            Step(Misdelivery.Late, c => c.Cancel(active[0], "switched_service", "cancellation_requested"));
+        }
+
+        await Task.WhenAll(WaitForWebhooksAsync(twinSim), WaitForWebhooksAsync(victimSim));
+        await SyncWait.UntilAsync(twinApi, "synced");
+        await SyncWait.UntilAsync(victimApi, "synced");
+        var expected = await Fingerprint.ReadAsync(twinApi);
+        var actual = await Fingerprint.ReadAsync(victimApi);
+
+        Assert.NotEqual(before, expected);
+        Assert.True(victimSim.Webhooks.Delivered > twinSim.Webhooks.Delivered, "the victim's duplicates must have been delivered");
+        Assert.Equal(expected, actual);
     }
 
     [Fact]
@@ -269,6 +377,12 @@ public sealed class LiveSyncTests
         await app.Services.GetRequiredService<EventsPoll>().PollAsync(id, default);
         await SyncWait.UntilAsync(api, "synced");
         Assert.Single(await SyncWait.AllPeopleAsync(api, "&q=after.the.failure"));
+    }
+
+    private static async Task<List<JsonElement>> PersonEventsAsync(HttpClient api, JsonElement person)
+    {
+        var events = await api.GetFromJsonAsync<JsonElement>($"/api/v1/people/{person.GetProperty("id").GetString()}/events?pageSize=500");
+        return [.. events.GetProperty("items").EnumerateArray()];
     }
 
     private static string? InvoiceOf(JsonElement e) =>
