@@ -104,7 +104,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         var customer = StateStore.Deserialize<CustomerRecord>(stored);
         var person = await PersonForAsync(db, connection, customer, now, ct);
         var customerIds = await db.PersonCustomers.Where(l => l.PersonId == person.Id).Select(l => l.CustomerId).ToListAsync(ct);
-        var state = await StoredState.CustomersAsync(db, connection.Id, customerIds, ct);
+        var state = await StoredState.CustomersAsync(db, connection.Id, customerIds, person.Email, ct);
 
         await MetricEventStore.ReplaceDerivedAsync(db, connection, person.Id, customerIds, state.Events(catalog, now), ct);
         await db.SaveChangesAsync(ct);
