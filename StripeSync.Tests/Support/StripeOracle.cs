@@ -198,6 +198,38 @@ public sealed class StripeOracle
         return Events.Where(e => e.CustomerId is { } id ? ids.Contains(id) : person.Email is not null && e.Email == person.Email);
     }
 
+    /// <summary>
+    /// MRR at a past moment: the subscriptions that were paying then (active or past due), each valued with the discounts
+    /// in force then. A subscription pays from its start (after its trial, if it had one) until it ended; one that is
+    /// unpaid or paused now stopped when its current period began — the state shows no earlier moment. Trialing and
+    /// never-completed ones have not paid yet.
+    /// </summary>
+    public Dictionary<string, long> MrrAt(DateTimeOffset at)
+    {
+        var total = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var s in Subscriptions.Where(s => s.Status is not ("trialing" or "incomplete" or "incomplete_expired")))
+        {
+            var start = s.TrialEnd is { } trialEnd && Utc(trialEnd) <= Now ? Utc(trialEnd) : Utc(s.StartDate);
+            DateTimeOffset? end = s.Status switch
+            {
+                "canceled" => Utc(s.EndedAt ?? s.CanceledAt!.Value),
+                "unpaid" or "paused" => Utc(s.Items.Data.Min(i => i.CurrentPeriodStart)),
+                _ => null,
+            };
+            if (at < start || at >= end)
+            {
+                continue;
+            }
+
+            foreach (var (currency, amount) in Mrr(s, at))
+            {
+                total[currency] = total.GetValueOrDefault(currency) + amount;
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>MRR of a person: the sum of their active and past-due subscriptions' MRR, per currency.</summary>
     public Dictionary<string, long> Mrr(IEnumerable<Subscription> subscriptions)
     {

@@ -140,6 +140,32 @@ public sealed class OracleTests(ImportTests.Imported imported) : IClassFixture<I
         }
     }
 
+    [Fact]
+    public async Task Mrr_history_each_day_equals_the_oracles_paying_subscriptions_of_that_day()
+    {
+        var oracle = new StripeOracle(sim.Account, DateTimeOffset.UtcNow);
+        var from = DateOnly.FromDateTime(sim.Account.Now.UtcDateTime).AddYears(-2).AddDays(-30);
+        var to = DateOnly.FromDateTime(oracle.Now.UtcDateTime);
+        var expected = new Dictionary<(DateOnly, string), long>();
+        for (var day = from; day <= to; day = day.AddDays(1))
+        {
+            var endOfDay = day == to ? oracle.Now : new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddTicks(-1);
+            foreach (var (currency, amount) in oracle.MrrAt(endOfDay))
+            {
+                expected[(day, currency)] = amount;
+            }
+        }
+
+        var days = await api.GetFromJsonAsync<JsonElement>($"/api/v1/revenue/mrr?from={from:yyyy-MM-dd}&to={to:yyyy-MM-dd}");
+        var actual = days.EnumerateArray().ToDictionary(
+            d => (DateOnly.Parse(d.GetProperty("date").GetString()!, CultureInfo.InvariantCulture), d.GetProperty("currency").GetString()!),
+            d => d.GetProperty("mrr").GetInt64());
+
+        var differing = expected.Keys.Union(actual.Keys).Where(k => expected.GetValueOrDefault(k) != actual.GetValueOrDefault(k)).Order()
+            .Select(k => $"{k.Item1:yyyy-MM-dd} {k.Item2}: oracle {expected.GetValueOrDefault(k)}, app {actual.GetValueOrDefault(k)}").ToList();
+        Assert.True(differing.Count == 0, $"{differing.Count} days differ:\n" + string.Join("\n", differing.Take(40)));
+    }
+
     private async Task<Dictionary<DateOnly, string>> DailyAsync(StripeOracle oracle, string metric)
     {
         // The whole history: from the oldest fact to the newest (an abandoned checkout expires up to a day after now).
