@@ -123,10 +123,29 @@ public static class StateStore
         await MarkDirtyAsync(db, connectionId, customers, now, ct);
     }
 
-    /// <summary>The customers of stored parents (the charge of a refund, the invoice of an invoice payment), in one query.</summary>
-    private static async Task<List<string>> OwnersAsync(AppDbContext db, Guid connectionId, List<string> parents, CancellationToken ct) =>
-        parents.Count == 0 ? []
-            : [.. (await db.StripeObjects.Where(o => o.ConnectionId == connectionId && parents.Contains(o.StripeId)).Select(o => o.CustomerId).ToListAsync(ct)).OfType<string>()];
+    /// <summary>
+    /// The customers of stored parents (the charge of a refund, the invoice of an invoice payment), in one query; and of a
+    /// guest checkout's email, the customers of the person who has it.
+    /// </summary>
+    private static async Task<List<string>> OwnersAsync(AppDbContext db, Guid connectionId, List<string> parents, CancellationToken ct)
+    {
+        if (parents.Count == 0)
+        {
+            return [];
+        }
+
+       
+        var owners = (await db.StripeObjects.Where(o => o.ConnectionId == connectionId && parents.Contains(o.StripeId)).Select(o => o.CustomerId).ToListAsync(ct))
+            .OfType<string>().ToList();
+        var emails = parents.Where(p => p.StartsWith(GuestPrefix, StringComparison.Ordinal)).Select(p => p[GuestPrefix.Length..]).ToList();
+        if (emails.Count > 0)
+        {
+            owners.AddRange(await db.PersonCustomers.Where(l => l.ConnectionId == connectionId)
+                .Join(db.People.Where(p => emails.Contains(p.Key)), l => l.PersonId, p => p.Id, (l, _) => l.CustomerId).ToListAsync(ct));
+        }
+
+        return owners;
+    }
 
     /// <summary>
     /// Queues customers for derivation (once each, however often they change before it runs). Concurrent
@@ -169,8 +188,18 @@ public static class StateStore
     {
         RefundRecord r => r.ChargeId,
         InvoicePaymentRecord p => p.InvoiceId,
+        CheckoutSessionRecord { CustomerId: null } s => GuestParent(s.CustomerEmail),
         _ => null,
     };
+
+    private const string GuestPrefix = "email:";
+
+    /// <summary>
+    /// A guest checkout (a session without a customer, as most abandoned ones are) hangs off its normalised email, so the
+    /// person with that email finds it by an indexed lookup; null for no usable email (or one too long for the column).
+    /// </summary>
+    public static string? GuestParent(string? email) =>
+        Processing.Identity.NormaliseEmail(email) is { } normalised && GuestPrefix.Length + normalised.Length <= 255 ? GuestPrefix + normalised : null;
 
     private static Type ClrType(StripeObjectType type) => type switch
     {

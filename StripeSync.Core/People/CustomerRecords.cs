@@ -20,8 +20,12 @@ public static class StoredState
         return Catalog.From(records.OfType<ProductRecord>(), records.OfType<PriceRecord>(), records.OfType<CouponRecord>());
     }
 
-    /// <summary>Everything Stripe holds about a set of customers (one person's), including refunds and checkouts.</summary>
-    public static async Task<CustomerState> CustomersAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<string> customerIds, CancellationToken ct)
+    /// <summary>
+    /// Everything Stripe holds about a set of customers (one person's), including refunds and checkouts: theirs, and the
+    /// guest checkouts made under the person's <paramref name="email"/>.
+    /// </summary>
+    public static async Task<CustomerState> CustomersAsync(
+        AppDbContext db, Guid connectionId, IReadOnlyCollection<string> customerIds, string? email, CancellationToken ct)
     {
         var ids = customerIds.ToList();
         var owned = (await db.StripeObjects.AsNoTracking()
@@ -40,7 +44,12 @@ public static class StoredState
             [.. children.OfType<InvoicePaymentRecord>()],
             [.. owned.OfType<ChargeRecord>()],
             [.. owned.OfType<PaymentMethodRecord>()]);
-        return new CustomerState(person, [.. children.OfType<RefundRecord>()], [.. owned.OfType<CheckoutSessionRecord>()]);
+        var guest = StateStore.GuestParent(email);
+        var guestSessions = guest is null ? [] : (await db.StripeObjects.AsNoTracking()
+                .Where(o => o.ConnectionId == connectionId && o.ParentId == guest && o.Type == StripeObjectType.CheckoutSession)
+                .ToListAsync(ct))
+            .Select(StateStore.Deserialize<CheckoutSessionRecord>).ToList();
+        return new CustomerState(person, [.. children.OfType<RefundRecord>()], [.. owned.OfType<CheckoutSessionRecord>(), .. guestSessions]);
     }
 }
 

@@ -104,7 +104,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
 
         var person = await PersonForAsync(db, connection, customer, now, ct);
         var customerIds = await db.PersonCustomers.Where(l => l.PersonId == person.Id).Select(l => l.CustomerId).ToListAsync(ct);
-        var state = await StoredState.CustomersAsync(db, connection.Id, customerIds, ct);
+        var state = await StoredState.CustomersAsync(db, connection.Id, customerIds, person.Email, ct);
         var events = state.Events(catalog, now);
         if (stored is null)
         {

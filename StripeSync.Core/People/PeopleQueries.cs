@@ -88,7 +88,7 @@ public sealed class PeopleQueries(IDbContextFactory<AppDbContext> dbFactory, Tim
         {
             var customerIds = connection.Select(l => l.CustomerId).ToList();
             var rows = await db.StripeObjects.AsNoTracking()
-                .Where(o => o.ConnectionId == connection.Key && o.Type == StripeObjectType.Subscription && o.CustomerId != null && customerIds.Contains(o.CustomerId))
+                .Where(o => o.ConnectionId == connection.Key && o.Type == StripeObjectType.Subscription && customerIds.Contains(o.CustomerId!))
                 .ToListAsync(ct);
             if (rows.Count == 0)
             {

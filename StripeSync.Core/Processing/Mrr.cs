@@ -218,6 +218,37 @@ public static class Mrr
         };
     }
 
+    /// <summary>
+    /// The moments a discount of the subscription may start or stop applying (see <see cref="Applies"/>): the only
+    /// moments its MRR can change without a change of plan. Some may change nothing.
+    /// </summary>
+    public static IReadOnlyList<DateTimeOffset> DiscountBoundaries(SubscriptionRecord subscription, Func<string, CouponRecord?> coupon)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentNullException.ThrowIfNull(coupon);
+        var subscriptionStart = subscription.StartDate ?? subscription.Created;
+        var prices = subscription.Items.Select(i => i.Price).Where(IsRecurringLicensed).ToList();
+        var times = new List<DateTimeOffset>();
+        foreach (var discount in subscription.Discounts.Concat(subscription.Items.SelectMany(i => i.Discounts)))
+        {
+            var start = discount.Start ?? subscriptionStart;
+            times.Add(start);
+            if (discount.End is { } end)
+            {
+                times.Add(end);
+            }
+
+            if (discount.CouponId is not null && coupon(discount.CouponId)?.DurationInMonths is { } months)
+            {
+                times.Add(start.AddMonths((int)months));
+            }
+
+            times.AddRange(prices.Select(p => AddPeriod(start, p.Interval, p.IntervalCount)));
+        }
+
+        return times;
+    }
+
     private static DateTimeOffset AddPeriod(DateTimeOffset start, string? interval, long intervalCount)
     {
         var count = (int)Math.Max(intervalCount, 1);

@@ -26,8 +26,9 @@ public sealed record PersonRecords(
 /// before discounts (the base plan rather than an add-on); plan amount is that price's unit amount.</item>
 /// <item>stripe_created is when the person first became a Stripe customer (the oldest customer);
 /// stripe_delinquent is true if any live customer is.</item>
-/// <item>Card: the default payment method of the customer (the primary customer's first), else the newest card
-/// payment method, else the card of the newest successful charge.</item>
+/// <item>Card: the default payment method of the customer (the primary customer's first; a stored payment method, else
+/// the one that came expanded with the customer), else the newest card payment method, else the card of the newest
+/// successful charge.</item>
 /// <item>Orders are paid invoices (money moved) plus one-off succeeded charges (paying no invoice); total sales
 /// is their amount net of refunds, per currency; order status is paid, partially_refunded or refunded;
 /// order products are every product bought, in order of first purchase.</item>
@@ -155,6 +156,7 @@ public static class PersonFields
         var card = defaults
                 .Select(id => methods.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.Ordinal))?.Card)
                 .FirstOrDefault(c => c is not null)
+            ?? (primary is null ? preferred : preferred.Prepend(primary)).Select(c => c.DefaultCard).FirstOrDefault(c => c is not null)
             ?? methods.OrderByDescending(m => m.Created).ThenBy(m => m.Id, StringComparer.Ordinal).FirstOrDefault()?.Card
             ?? person.Charges.Where(c => MetricDerivation.IsSucceeded(c) && c.Card is not null)
                 .OrderByDescending(c => c.Created).FirstOrDefault()?.Card;

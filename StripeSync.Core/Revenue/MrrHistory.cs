@@ -12,8 +12,9 @@ public sealed record MrrDay(DateOnly Date, string Currency, long Mrr, long New, 
 /// <summary>
 /// MRR over time from subscription states and the plan changes events showed. A subscription contributes from
 /// when it started paying (trial end, else start) until it ended (canceled: ended_at; unpaid or paused: the start
-/// of the period it stopped paying); its amount is its MRR run rate then (SPEC §3 rules, discounts valued at
-/// that time), stepped at each known plan change. Movements are classified per customer and currency:
+/// of the period it stopped paying); its amount is its MRR run rate then (SPEC §3 rules), stepped where a discount
+/// starts or stops applying, or, where events showed plan changes, at each known change. Movements are classified
+/// per customer and currency:
 /// new (first MRR ever), reactivation (MRR again after churning), expansion, contraction, churn (to zero).
 /// History before StripeSync saw a plan change can't show that change: the backfill knows only current states.
 /// </summary>
@@ -49,6 +50,26 @@ public static class MrrHistory
             foreach (var (currency, current) in rate)
             {
                 var known = changesBySubscription.GetValueOrDefault(s.Id)?.Where(c => c.Currency == currency && c.Time > start && (end is null || c.Time < end)).ToList() ?? [];
+                if (known.Count == 0)
+                {
+                    // No plan change known: the amount steps only where a discount starts or stops applying (a coupon for
+                    // the first six months bills half for six months, then the full price).
+                    var level = 0L;
+                    foreach (var at in Mrr.DiscountBoundaries(s, coupon).Where(t => t > start && t < (end ?? now) && t <= now).Prepend(start).Distinct().Order())
+                    {
+                        var amount = Mrr.RunRate(s, coupon, at).GetValueOrDefault(currency);
+                        steps.Add((s.CustomerId, currency, at, amount - level));
+                        level = amount;
+                    }
+
+                    if (end is { } stopped)
+                    {
+                        steps.Add((s.CustomerId, currency, stopped, -level));
+                    }
+
+                    continue;
+                }
+
                 // Walk back from today's amount through the changes to the amount it started with.
                 var initial = known.Count > 0 ? known[0].Before : current;
                 steps.Add((s.CustomerId, currency, start, initial));

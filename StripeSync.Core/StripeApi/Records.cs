@@ -34,7 +34,7 @@ public sealed record CustomerRecord(
     string Id, bool Livemode, DateTimeOffset Created,
     string? Email, string? Name, string? Phone, AddressRecord? Address, string? Description,
     bool? Delinquent, string? Currency, string? DefaultPaymentMethodId, bool Deleted,
-    IReadOnlyDictionary<string, string> Metadata) : StripeRecord(Id, Livemode, Created)
+    IReadOnlyDictionary<string, string> Metadata, CardRecord? DefaultCard = null) : StripeRecord(Id, Livemode, Created)
 {
     public override StripeObjectType Type => StripeObjectType.Customer;
 }

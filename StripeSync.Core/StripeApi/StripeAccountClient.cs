@@ -55,8 +55,9 @@ public sealed class StripeAccountClient
         };
         return type switch
         {
+            // The default payment method comes with its customer: the card on file, even of a customer who never paid.
             StripeObjectType.Customer => Page(new CustomerService(client).ListAsync(
-                With(Options<CustomerListOptions>(cursor), o => o.Created = created), null, ct)),
+                With(Options<CustomerListOptions>(cursor, "data.invoice_settings.default_payment_method"), o => o.Created = created), null, ct)),
             StripeObjectType.Product => Page(new ProductService(client).ListAsync(
                 With(Options<ProductListOptions>(cursor), o => o.Created = created), null, ct)),
             StripeObjectType.Price => Page(new PriceService(client).ListAsync(
@@ -114,7 +115,8 @@ public sealed class StripeAccountClient
         {
             StripeRecord? record = type switch
             {
-                StripeObjectType.Customer => StripeMapper.Customer(await Call(() => new CustomerService(client).GetAsync(id, null, null, ct))),
+                StripeObjectType.Customer => StripeMapper.Customer(await Call(() => new CustomerService(client).GetAsync(id,
+                    Expand<CustomerGetOptions>("invoice_settings.default_payment_method"), null, ct))),
                 StripeObjectType.Product => StripeMapper.Product(await Call(() => new ProductService(client).GetAsync(id, null, null, ct))),
                 StripeObjectType.Price => StripeMapper.Price(await Call(() => new PriceService(client).GetAsync(id, Expand<PriceGetOptions>("tiers"), null, ct))),
                 StripeObjectType.Coupon => StripeMapper.Coupon(await Call(() => new CouponService(client).GetAsync(id, null, null, ct))),

@@ -33,7 +33,8 @@ internal static class StripeMapper
         c.Email, c.Name, c.Phone,
         c.Address is { } a ? new AddressRecord(a.Line1, a.Line2, a.City, a.State, a.PostalCode, a.Country) : null,
         c.Description, c.Delinquent, c.Currency, c.InvoiceSettings?.DefaultPaymentMethodId, c.Deleted == true,
-        c.Metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(c.Metadata));
+        c.Metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(c.Metadata),
+        c.InvoiceSettings?.DefaultPaymentMethod?.Card is { } card ? new CardRecord(card.Brand, card.Last4, card.ExpMonth, card.ExpYear) : null);
 
     public static ProductRecord Product(Product p) => new(p.Id, p.Livemode, Utc(p.Created), p.Name, p.Active, p.Deleted == true);
 

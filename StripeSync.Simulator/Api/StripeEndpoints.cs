@@ -14,7 +14,7 @@ internal static class StripeEndpoints
 {
     public static void MapStripeApi(this IEndpointRouteBuilder app, SimulatorAccount account)
     {
-        MapList(app, account, "/v1/customers", "customer", m => m.Customers, Filters.Customer);
+        MapList(app, account, "/v1/customers", "customer", m => m.Customers, Filters.Customer, (e, c, r) => CustomerShape(account, e, c, r));
         MapList(app, account, "/v1/products", "product", m => m.Products, Filters.None);
         MapList(app, account, "/v1/prices", "price", m => m.Prices, Filters.Price);
         MapList(app, account, "/v1/plans", "plan", m => m.Prices, Filters.Plan, Plan);
@@ -233,6 +233,20 @@ internal static class StripeEndpoints
                 json.Remove("cash_balance");
                 json.Remove("invoice_credit_balance");
                 break;
+        }
+
+        return json;
+    }
+
+    /// <summary>A customer, with its default payment method expanded when asked (<c>invoice_settings.default_payment_method</c>).</summary>
+    private static JObject CustomerShape(SimulatorAccount account, Entry entry, HttpContext context, bool retrieve)
+    {
+        var json = Shape(entry, context, retrieve);
+        if (Expansions(context, retrieve).Contains("invoice_settings.default_payment_method")
+            && json["invoice_settings"] is JObject settings && settings["default_payment_method"]?.ToString() is { Length: > 0 } id
+            && Mode(context, account).PaymentMethods.Get(id)?.Entity is { } method)
+        {
+            settings["default_payment_method"] = JObject.Parse(StripeJson.Serialize(method));
         }
 
         return json;
