@@ -292,8 +292,11 @@ public sealed partial class HostileInputTests
 
     private static async Task<string> ScriptAsTextAsync(IPage page, HttpClient admin)
     {
-        // A segment named with script, through the editor.
+        // A segment named with script, through the editor. The condition's value reaches the server after the field's
+        // 300 ms debounce; saving before it would save the previous value, so wait for it and the count it starts.
         await page.Locator(".field-value input").FillAsync("active");
+        await page.WaitForTimeoutAsync(600);
+        await Assertions.Expect(page.Locator(".match-count")).ToBeVisibleAsync();
         await page.Locator(".segment-name-input input").FillAsync(Script);
         await page.Locator(".save-segment").ClickAsync();
         await page.WaitForURLAsync(new Regex("/segments/[0-9a-f-]{36}$"));
