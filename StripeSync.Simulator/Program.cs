@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using StripeSync.Simulator;
 
 // Standalone: dotnet run --project StripeSync.Simulator -- --port 12111 --customers 2000 --seed 1 [--live-activity]
@@ -27,13 +28,18 @@ if (args.Contains("--stripe-limits"))
 
 await using var server = await SimulatorServer.StartAsync(options);
 Console.WriteLine($"Stripe simulator on {server.BaseUrl} ({options.Customers} customers, seed {options.Seed}); keys: sk_test_sim, rk_live_sim_full, …; control: {server.BaseUrl}_sim/");
+// Ctrl+C, and SIGTERM from whatever started it (a script, a benchmark, `docker stop`): a background process
+// started by a shell ignores SIGINT, so SIGTERM is the signal that must end it.
 var done = new TaskCompletionSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    done.TrySetResult();
-};
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 await done.Task;
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    done.TrySetResult();
+}
 
 T Read<T>(string name, T fallback) where T : IParsable<T>
 {

@@ -31,7 +31,7 @@ public static class LimitsScenario
             // The simulator's JSON cache is filled without its limits first (untimed), then Stripe's limits are switched on.
             long requestsBefore = 0, limitedBefore = 0;
             var cpuBefore = TimeSpan.Zero;
-            var result = await ImportScenario.ImportAsync(sim, _ => { }, warm: true, warmed: () =>
+            var result = await ImportScenario.ImportAsync(sim.BaseUrl, null, _ => { }, warm: true, warmed: () =>
             {
                 sim.Faults.LiveRequestsPerSecond = 100;
                 sim.Faults.TestRequestsPerSecond = 25;

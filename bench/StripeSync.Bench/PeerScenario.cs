@@ -83,7 +83,7 @@ public static class PeerScenario
     {
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = customers, Seed = 1 });
         long requests = 0, limited = 0;
-        var result = await ImportScenario.ImportAsync(sim, o =>
+        var result = await ImportScenario.ImportAsync(sim.BaseUrl, null, o =>
         {
             if (!limits)
             {

@@ -66,11 +66,7 @@ public sealed class WebAppProcess : IAsyncDisposable
     }
 
     /// <summary>Peak working set of the app process so far, MB (Linux: VmHWM).</summary>
-    public long PeakMegabytes()
-    {
-        var line = File.ReadLines($"/proc/{process.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
-    }
+    public long PeakMegabytes() => ProcessMemory.PeakMegabytes(process.Id);
 
     /// <summary>CPU time the app process has used so far (all its threads).</summary>
     public TimeSpan CpuTime()
