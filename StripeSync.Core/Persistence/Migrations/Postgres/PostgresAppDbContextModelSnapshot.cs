@@ -674,6 +674,8 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
 
                     b.HasIndex("Mode", "Email");
 
+                    b.HasIndex("Mode", "Id");
+
                     b.HasIndex("Mode", "Key")
                         .IsUnique();
 

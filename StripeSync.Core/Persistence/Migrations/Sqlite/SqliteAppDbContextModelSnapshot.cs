@@ -654,6 +654,8 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
 
                     b.HasIndex("Mode", "Email");
 
+                    b.HasIndex("Mode", "Id");
+
                     b.HasIndex("Mode", "Key")
                         .IsUnique();
 
