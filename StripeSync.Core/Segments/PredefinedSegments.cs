@@ -31,14 +31,6 @@ public static class PredefinedSegments
     /// <summary>High value: total sales above this many major units (1,000.00) of the account's main currency.</summary>
     public const long HighValueMajorUnits = 1_000;
 
-    /// <summary>Stripe's zero-decimal currencies: their minor unit is the unit.</summary>
-    private static readonly HashSet<string> ZeroDecimal = new(StringComparer.Ordinal)
-    {
-        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
-    };
-
-    private static readonly HashSet<string> ThreeDecimal = new(StringComparer.Ordinal) { "bhd", "jod", "kwd", "omr", "tnd" };
-
     public static bool IsPredefined(string id) => Ids.Contains(id);
 
     public static IReadOnlyList<string> Ids { get; } =
@@ -92,7 +84,7 @@ public static class PredefinedSegments
 
     /// <summary><see cref="HighValueMajorUnits"/> in minor units of <paramref name="currency"/>.</summary>
     public static long HighValueThreshold(string currency) =>
-        HighValueMajorUnits * (ZeroDecimal.Contains(currency) ? 1 : ThreeDecimal.Contains(currency) ? 1000 : 100);
+        HighValueMajorUnits * Processing.Currencies.MinorPerMajor(currency);
 
     private static SegmentDefinition Define(SegmentMatch match, params SegmentCondition[] conditions) =>
         new() { Match = match, Conditions = [.. conditions] };

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using StripeSync.Core.Processing;
 
 namespace StripeSync.Web.Components.Pages.People;
 
@@ -25,8 +26,11 @@ public static class Money
 
     public static string Format(long minor, string currency)
     {
-        var symbol = currency.ToLowerInvariant() switch { "usd" => "$", "eur" => "€", "gbp" => "£", _ => "" };
-        var amount = (minor / 100m).ToString("N2", CultureInfo.InvariantCulture);
+        var symbol = Symbol(currency);
+        var amount = Currencies.ToMajor(minor, currency).ToString("N" + Currencies.Decimals(currency).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         return symbol.Length > 0 ? symbol + amount : $"{amount} {currency.ToUpperInvariant()}";
     }
+
+    /// <summary>The sign written before an amount ("$"), or "" for a currency shown by its code after it ("5,000 JPY").</summary>
+    public static string Symbol(string currency) => currency.ToLowerInvariant() switch { "usd" => "$", "eur" => "€", "gbp" => "£", _ => "" };
 }
