@@ -34,7 +34,7 @@ public static class MembersCsv
     /// <summary>One field's value as CSV text (before quoting).</summary>
     public static string Cell(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.String => Text(value.GetString()!),
         JsonValueKind.Number => value.GetRawText(),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
@@ -42,6 +42,13 @@ public static class MembersCsv
         JsonValueKind.Array => string.Join("; ", value.EnumerateArray().Select(Cell)),
         _ => "",
     };
+
+    /// <summary>
+    /// Text from Stripe is anyone's input (a name typed at checkout): a cell a spreadsheet would read as a formula
+    /// (<c>=HYPERLINK(…)</c>, <c>+</c>, <c>-</c>, <c>@</c>, or a leading tab or return) gets a leading apostrophe, which
+    /// spreadsheets show as text (OWASP, CSV injection). Numbers are JSON numbers and stay as they are.
+    /// </summary>
+    private static string Text(string text) => text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + text : text;
 
     private static string Line(IEnumerable<string> cells) => string.Join(",", cells.Select(Quote)) + "\r\n";
 
