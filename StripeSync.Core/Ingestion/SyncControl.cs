@@ -28,6 +28,8 @@ public sealed class SyncControl(
         "payment_method.attached", "payment_method.updated", "payment_method.detached",
     ];
 
+    private const string NoWebhook = "No webhook endpoint";
+
     /// <summary>
     /// Import: walk all history, then follow events. Skip: take nothing from before now, only what happens after.
     /// Either way the events poll starts from now, so nothing that happens during the import is lost.
@@ -81,6 +83,11 @@ public sealed class SyncControl(
             var url = new Uri(publicUrl, $"stripe/webhooks/{connectionId}");
             var (id, secret) = await connections.ClientFor(connection).CreateWebhookEndpointAsync(url, WebhookEvents, ct);
             await connections.SetWebhookAsync(connectionId, id, secret, ct);
+            if (connection.LastError?.StartsWith(NoWebhook, StringComparison.Ordinal) == true)
+            {
+                await connections.UpdateAsync(connectionId, c => c.LastError = null, ct); // A retry succeeded: the polling note is stale.
+            }
+
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -93,7 +100,7 @@ public sealed class SyncControl(
             };
             await connections.UpdateAsync(connectionId, c =>
             {
-                c.LastError = $"No webhook endpoint ({why}); StripeSync polls Stripe's Events API every minute instead.";
+                c.LastError = $"{NoWebhook} ({why}); StripeSync polls Stripe's Events API every minute instead.";
                 c.LastErrorAt = clock.GetUtcNow();
             }, ct);
             return false;

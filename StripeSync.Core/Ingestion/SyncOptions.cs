@@ -10,4 +10,10 @@ public sealed class SyncOptions
     /// a webhook endpoint; without it (a laptop, localhost) the Events API is polled every minute.
     /// </summary>
     public Uri? PublicUrl { get; set; }
+
+    /// <summary>
+    /// How often a connection without a webhook endpoint (its registration failed: Stripe down, or a key without the
+    /// Webhook Endpoints permission that may have been given it since) tries to register one again.
+    /// </summary>
+    public TimeSpan WebhookRetryInterval { get; set; } = TimeSpan.FromHours(1);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Stripe;
 using StripeSync.Core.Ingestion;
@@ -377,6 +378,17 @@ public sealed class LiveSyncTests
         await app.Services.GetRequiredService<EventsPoll>().PollAsync(id, default);
         await SyncWait.UntilAsync(api, "synced");
         Assert.Single(await SyncWait.AllPeopleAsync(api, "&q=after.the.failure"));
+
+        // Within the retry interval (an hour) the poll leaves registration alone; after it, Stripe answers again and
+        // the endpoint is registered, so changes arrive by webhook from then on.
+        await app.Services.GetRequiredService<EventsPoll>().PollAllAsync(default);
+        Assert.Empty(sim.Account.Live.WebhookEndpoints);
+        app.Services.GetRequiredService<IOptions<SyncOptions>>().Value.WebhookRetryInterval = TimeSpan.Zero;
+        await app.Services.GetRequiredService<EventsPoll>().PollAllAsync(default);
+        var endpoint = Assert.Single(sim.Account.Live.WebhookEndpoints);
+        Assert.Equal($"https://stripesync.example.test/stripe/webhooks/{id}", endpoint.Value.Url);
+        var after = (await api.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("connections")[0];
+        Assert.Equal(JsonValueKind.Null, after.GetProperty("lastError").ValueKind);
     }
 
     private static async Task<List<JsonElement>> PersonEventsAsync(HttpClient api, JsonElement person)

@@ -8,7 +8,9 @@ namespace StripeSync.Core.Ingestion.Inbox;
 /// Reads the Events API after the newest event seen: for connections that Stripe can't reach by webhook,
 /// and to fill any gap (downtime, a missed webhook). Writes into the same inbox as webhooks.
 /// </summary>
-public sealed class EventsPoll(Connections.Connections connections, Inbox inbox, ISyncJobs jobs, TimeProvider clock, ILogger<EventsPoll> logger)
+public sealed class EventsPoll(
+    Connections.Connections connections, Inbox inbox, ISyncJobs jobs, SyncControl control, Microsoft.Extensions.Options.IOptions<SyncOptions> options,
+    TimeProvider clock, ILogger<EventsPoll> logger)
 {
     /// <summary>Stripe keeps events for 30 days; a gap longer than that can only be closed by a re-import.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(30);
@@ -28,7 +30,29 @@ public sealed class EventsPoll(Connections.Connections connections, Inbox inbox,
             if (connection.Sync != SyncChoice.NotChosen && connection.State != ConnectionState.KeyRevoked)
             {
                 await PollAsync(connection.Id, ct);
+                await RetryWebhookAsync(connection.Id, ct);
             }
+        }
+    }
+
+    /// <summary>
+    /// A connection whose webhook registration failed is polled, and once per <see cref="SyncOptions.WebhookRetryInterval"/>
+    /// (counted from its last error) it tries again: a 500 at connect time, or a permission granted to the key since,
+    /// should not leave it on minute-old changes for good.
+    /// </summary>
+    private async Task RetryWebhookAsync(Guid connectionId, CancellationToken ct)
+    {
+        // Read after the poll: a poll that just failed (Stripe down) is a recent error, so no registration is tried now.
+        if (options.Value.PublicUrl is not { } publicUrl || await connections.FindAsync(connectionId, ct) is not { } connection
+            || connection.WebhookEndpointId is not null || connection.State == ConnectionState.KeyRevoked
+            || (connection.LastErrorAt is { } at && clock.GetUtcNow() - at < options.Value.WebhookRetryInterval))
+        {
+            return;
+        }
+
+        if (await control.RegisterWebhookAsync(connection.Id, publicUrl, ct))
+        {
+            logger.LogInformation("Registered the webhook endpoint of connection {ConnectionId} on a retry", connection.Id);
         }
     }
 
