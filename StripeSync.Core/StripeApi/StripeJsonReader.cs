@@ -7,7 +7,7 @@ namespace StripeSync.Core.StripeApi;
 /// <summary>
 /// Stripe's JSON → our records, read with System.Text.Json: the one way StripeSync reads a Stripe object (lists,
 /// retrieves and events alike). Stripe.net still makes every call; it no longer parses what comes back (decision 0014).
-/// Every field reads as Stripe.net's typed parse read it (StripeMapper's rules, kept exactly): an absent time Stripe always
+/// Every field reads as Stripe.net's typed parse read it (the rules of the StripeMapper it replaced, kept exactly): an absent time Stripe always
 /// sends is the Unix epoch and an absent number 0, an optional one null; an expandable field is its id whether Stripe sent
 /// the id or the expanded object. A value of the wrong JSON kind in a field we read, or null where Stripe.net's type had
 /// no null, is a <see cref="JsonException"/>, as Stripe.net's parse threw.
