@@ -69,12 +69,12 @@ public static class ImportScenario
         if (!met)
         {
             section.AppendLine()
-                .AppendLine("Where the time goes: fetching and storing pages, then deriving people (the run's log gives both times). Per page: Stripe.net parses " +
-                    "the page into typed objects, we map them to records and serialise those again, and the page is written with one multi-row upsert, one page at a time; " +
+                .AppendLine("Where the time goes: fetching and storing pages, then deriving people (the run's log gives both times). Per page: Stripe.net makes the call " +
+                    "and we read the page's JSON straight into our records (decision 0014), then serialise those again, and the page is written with one multi-row upsert, one page at a time; " +
                     "the simulator, in the same process, serves, filters and counts every request on the same 2 cores. Deriving costs about eight queries per customer. " +
                     "Peak memory counts the simulator, which holds the whole account and its JSON cache (decision 0010).")
                 .AppendLine()
-                .AppendLine("Plan: read pages as raw JSON without Stripe.net's typed parse; derive 200 customers from three queries " +
+                .AppendLine("Plan: derive 200 customers from three queries " +
                     "instead of eight per customer, and overlap deriving with fetching; run the simulator in its own process so peak memory is StripeSync's alone.");
         }
 
