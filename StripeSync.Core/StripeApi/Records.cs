@@ -1,7 +1,7 @@
 namespace StripeSync.Core.StripeApi;
 
-// Our own records of Stripe objects, in the shapes of API version 2026-10-28.endive. The Stripe adapter
-// maps Stripe.net types into these; nothing outside StripeApi/ sees a Stripe.net type. Amounts are minor
+// Our own records of Stripe objects, in the shapes of API version 2026-10-28.endive. StripeJsonReader
+// reads Stripe's JSON into these; nothing outside StripeApi/ sees a Stripe.net type. Amounts are minor
 // units (long) with a lower-case ISO currency, as Stripe sends them; times are UTC.
 
 /// <summary>The Stripe object types StripeSync reads, in the order a backfill may need them.</summary>

@@ -1,5 +1,5 @@
+using System.Text.Json;
 using Stripe;
-using Stripe.Checkout;
 
 namespace StripeSync.Core.StripeApi;
 
@@ -46,43 +46,48 @@ public sealed class StripeAccountClient
     /// One page of one object type created in [<paramref name="from"/>, <paramref name="before"/>) (unix seconds, null
     /// for open); <paramref name="cursor"/> is the last id of the previous page.
     /// </summary>
-    public Task<RecordPage> ListAsync(StripeObjectType type, string? cursor, long? from, long? before, CancellationToken ct)
+    public async Task<RecordPage> ListAsync(StripeObjectType type, string? cursor, long? from, long? before, CancellationToken ct)
     {
-        var created = new DateRangeOptions
-        {
-            GreaterThanOrEqual = from is { } f ? DateTimeOffset.FromUnixTimeSeconds(f).UtcDateTime : null,
-            LessThan = before is { } b ? DateTimeOffset.FromUnixTimeSeconds(b).UtcDateTime : null,
-        };
-        return type switch
+        var (path, expand) = type switch
         {
             // The default payment method comes with its customer: the card on file, even of a customer who never paid.
-            StripeObjectType.Customer => Page(new CustomerService(client).ListAsync(
-                With(Options<CustomerListOptions>(cursor, "data.invoice_settings.default_payment_method"), o => o.Created = created), null, ct)),
-            StripeObjectType.Product => Page(new ProductService(client).ListAsync(
-                With(Options<ProductListOptions>(cursor), o => o.Created = created), null, ct)),
-            StripeObjectType.Price => Page(new PriceService(client).ListAsync(
-                With(Options<PriceListOptions>(cursor, "data.tiers"), o => o.Created = created), null, ct)),
-            StripeObjectType.Coupon => Page(new CouponService(client).ListAsync(
-                With(Options<CouponListOptions>(cursor), o => o.Created = created), null, ct)),
-            StripeObjectType.Subscription => Page(new SubscriptionService(client).ListAsync(
-                With(Options<SubscriptionListOptions>(cursor, "data.discounts", "data.items.data.discounts"), o => (o.Status, o.Created) = ("all", created)), null, ct)),
-            StripeObjectType.Invoice => Page(new InvoiceService(client).ListAsync(
-                With(Options<InvoiceListOptions>(cursor), o => o.Created = created), null, ct)),
-            StripeObjectType.InvoicePayment => Page(new InvoicePaymentService(client).ListAsync(
-                With(Options<InvoicePaymentListOptions>(cursor), o => o.Created = created), null, ct)),
-            StripeObjectType.Charge => Page(new ChargeService(client).ListAsync(
-                With(Options<ChargeListOptions>(cursor), o => o.Created = created), null, ct)),
-            StripeObjectType.Refund => Page(new RefundService(client).ListAsync(
-                With(Options<RefundListOptions>(cursor), o => o.Created = created), null, ct)),
-            StripeObjectType.CheckoutSession => Page(new SessionService(client).ListAsync(
-                With(Options<SessionListOptions>(cursor, "data.line_items"), o => o.Created = created), null, ct)),
+            StripeObjectType.Customer => ("/v1/customers", new[] { "data.invoice_settings.default_payment_method" }),
+            StripeObjectType.Product => ("/v1/products", []),
+            StripeObjectType.Price => ("/v1/prices", ["data.tiers"]),
+            StripeObjectType.Coupon => ("/v1/coupons", []),
+            StripeObjectType.Subscription => ("/v1/subscriptions?status=all", ["data.discounts", "data.items.data.discounts"]),
+            StripeObjectType.Invoice => ("/v1/invoices", []),
+            StripeObjectType.InvoicePayment => ("/v1/invoice_payments", []),
+            StripeObjectType.Charge => ("/v1/charges", []),
+            StripeObjectType.Refund => ("/v1/refunds", []),
+            StripeObjectType.CheckoutSession => ("/v1/checkout/sessions", ["data.line_items"]),
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not listed by the backfill."),
         };
+        var query = Query(path, cursor, expand) + (from is { } f ? $"&created%5Bgte%5D={f}" : "") + (before is { } b ? $"&created%5Blt%5D={b}" : "");
+        using var page = await GetJsonAsync(query, ct);
+        var (items, hasMore, last) = StripeJsonReader.List(page.RootElement, o => StripeJsonReader.Read(o, type, livemode));
+        return new RecordPage(items, hasMore && last is not null ? last : null);
     }
 
-    /// <summary>A GET whose JSON we read ourselves.</summary>
-    private async Task<Newtonsoft.Json.Linq.JObject> RawGetAsync(string pathAndQuery, CancellationToken ct) =>
-        Newtonsoft.Json.Linq.JObject.Parse((await RawAsync(HttpMethod.Get, pathAndQuery, null, ct)).Content);
+    /// <summary>A list's path and query as Stripe.net's typed services wrote it: pages of 100, the cursor, the expansions.</summary>
+    private static string Query(string path, string? cursor, params string[] expand)
+    {
+        var query = new System.Text.StringBuilder(path).Append(path.Contains('?', StringComparison.Ordinal) ? '&' : '?').Append("limit=").Append(PageSize);
+        if (cursor is not null)
+        {
+            query.Append("&starting_after=").Append(Uri.EscapeDataString(cursor));
+        }
+
+        return query.Append(Expansions(expand, '&')).ToString();
+    }
+
+    /// <summary><c>expand[0]=…&amp;expand[1]=…</c>, as Stripe.net encodes a list.</summary>
+    private static string Expansions(string[] expand, char separator) =>
+        string.Concat(expand.Select((path, i) => (i == 0 ? separator : '&') + $"expand%5B{i}%5D=" + Uri.EscapeDataString(path)));
+
+    /// <summary>A GET whose JSON we read ourselves (the caller disposes it).</summary>
+    private async Task<JsonDocument> GetJsonAsync(string pathAndQuery, CancellationToken ct) =>
+        JsonDocument.Parse((await RawAsync(HttpMethod.Get, pathAndQuery, null, ct)).Content);
 
     /// <summary>A request outside Stripe.net's typed services; Stripe's errors become <see cref="StripeCallException"/> as elsewhere.</summary>
     private async Task<StripeResponse> RawAsync(HttpMethod method, string pathAndQuery, string? content, CancellationToken ct)
@@ -111,26 +116,34 @@ public sealed class StripeAccountClient
     /// <summary>The current state of one object (invoice lines complete), or null if Stripe no longer has it.</summary>
     public async Task<StripeRecord?> RetrieveAsync(StripeObjectType type, string id, CancellationToken ct)
     {
+        var (path, expand) = type switch
+        {
+            StripeObjectType.Customer => ("/v1/customers/", new[] { "invoice_settings.default_payment_method" }),
+            StripeObjectType.Product => ("/v1/products/", []),
+            StripeObjectType.Price => ("/v1/prices/", ["tiers"]),
+            StripeObjectType.Coupon => ("/v1/coupons/", []),
+            StripeObjectType.Subscription => ("/v1/subscriptions/", ["discounts", "items.data.discounts"]),
+            StripeObjectType.Invoice => ("/v1/invoices/", []),
+            StripeObjectType.InvoicePayment => ("/v1/invoice_payments/", []),
+            StripeObjectType.Charge => ("/v1/charges/", []),
+            StripeObjectType.Refund => ("/v1/refunds/", []),
+            StripeObjectType.CheckoutSession => ("/v1/checkout/sessions/", ["line_items"]),
+            StripeObjectType.PaymentMethod => ("/v1/payment_methods/", []),
+            _ => (null, []),
+        };
+        if (path is null)
+        {
+            return null;
+        }
+
         try
         {
-            StripeRecord? record = type switch
+            StripeRecord record;
+            using (var json = await GetJsonAsync(path + Uri.EscapeDataString(id) + Expansions(expand, '?'), ct))
             {
-                StripeObjectType.Customer => StripeMapper.Customer(await Call(() => new CustomerService(client).GetAsync(id,
-                    Expand<CustomerGetOptions>("invoice_settings.default_payment_method"), null, ct))),
-                StripeObjectType.Product => StripeMapper.Product(await Call(() => new ProductService(client).GetAsync(id, null, null, ct))),
-                StripeObjectType.Price => StripeMapper.Price(await Call(() => new PriceService(client).GetAsync(id, Expand<PriceGetOptions>("tiers"), null, ct))),
-                StripeObjectType.Coupon => StripeMapper.Coupon(await Call(() => new CouponService(client).GetAsync(id, null, null, ct))),
-                StripeObjectType.Subscription => StripeMapper.Subscription(await Call(() => new SubscriptionService(client).GetAsync(id,
-                    Expand<SubscriptionGetOptions>("discounts", "items.data.discounts"), null, ct))),
-                StripeObjectType.Invoice => StripeMapper.Invoice(await Call(() => new InvoiceService(client).GetAsync(id, null, null, ct))),
-                StripeObjectType.InvoicePayment => StripeMapper.InvoicePayment(await Call(() => new InvoicePaymentService(client).GetAsync(id, null, null, ct))),
-                StripeObjectType.Charge => StripeMapper.Charge(await Call(() => new ChargeService(client).GetAsync(id, null, null, ct))),
-                StripeObjectType.Refund => StripeMapper.Refund(await Call(() => new RefundService(client).GetAsync(id, null, null, ct)), livemode),
-                StripeObjectType.CheckoutSession => StripeMapper.CheckoutSession(await Call(() => new SessionService(client).GetAsync(id,
-                    Expand<SessionGetOptions>("line_items"), null, ct))),
-                StripeObjectType.PaymentMethod => StripeMapper.PaymentMethod(await Call(() => new PaymentMethodService(client).GetAsync(id, null, null, ct))),
-                _ => null,
-            };
+                record = StripeJsonReader.Read(json.RootElement, type, livemode);
+            }
+
             return record switch
             {
                 InvoiceRecord { LinesComplete: false } invoice => invoice with { Lines = await ListInvoiceLinesAsync(invoice.Id, ct), LinesComplete = true },
@@ -152,10 +165,10 @@ public sealed class StripeAccountClient
         string? cursor = null;
         do
         {
-            var page = await Call(() => new InvoiceLineItemService(client).ListAsync(invoiceId,
-                new InvoiceLineItemListOptions { Limit = PageSize, StartingAfter = cursor }, null, ct));
-            lines.AddRange(page.Data.Select(StripeMapper.InvoiceLine));
-            cursor = page.HasMore ? page.Data[^1].Id : null;
+            using var page = await GetJsonAsync(Query($"/v1/invoices/{Uri.EscapeDataString(invoiceId)}/lines", cursor), ct);
+            var (items, hasMore, last) = StripeJsonReader.List(page.RootElement, StripeJsonReader.InvoiceLine);
+            lines.AddRange(items);
+            cursor = hasMore ? last : null;
         }
         while (cursor is not null);
 
@@ -172,14 +185,11 @@ public sealed class StripeAccountClient
         string? cursor = null;
         do
         {
-            var page = await Call(() => new ChargeService(client).ListAsync(new ChargeListOptions
-            {
-                Limit = PageSize,
-                StartingAfter = cursor,
-                Created = new DateRangeOptions { GreaterThanOrEqual = from.UtcDateTime, LessThan = until.UtcDateTime },
-            }, null, ct));
-            charges.AddRange(page.Data.Select(StripeMapper.Charge));
-            cursor = page.HasMore && page.Data.Count > 0 ? page.Data[^1].Id : null;
+            using var page = await GetJsonAsync(Query("/v1/charges", cursor)
+                + $"&created%5Bgte%5D={from.ToUnixTimeSeconds()}&created%5Blt%5D={until.ToUnixTimeSeconds()}", ct);
+            var (items, hasMore, last) = StripeJsonReader.List(page.RootElement, StripeJsonReader.Charge);
+            charges.AddRange(items);
+            cursor = hasMore && last is not null ? last : null;
         }
         while (cursor is not null);
 
@@ -193,18 +203,9 @@ public sealed class StripeAccountClient
     public async Task<EventPage> ListEventsAsync(long after, string? cursor, CancellationToken ct)
     {
         var query = $"/v1/events?limit={PageSize}&created%5Bgte%5D={after}" + (cursor is null ? "" : "&starting_after=" + Uri.EscapeDataString(cursor));
-        var page = await RawGetAsync(query, ct);
-        var events = new List<EventRecord>();
-        foreach (var item in page["data"] as Newtonsoft.Json.Linq.JArray ?? [])
-        {
-            if (StripeEvents.Parse(item.ToString(Newtonsoft.Json.Formatting.None), livemode) is { } parsed)
-            {
-                events.Add(parsed);
-            }
-        }
-
-        var last = (page["data"] as Newtonsoft.Json.Linq.JArray)?.LastOrDefault()?["id"]?.ToString();
-        return new EventPage(events, page["has_more"]?.ToObject<bool>() == true && last is not null ? last : null);
+        using var page = await GetJsonAsync(query, ct);
+        var (events, hasMore, last) = StripeJsonReader.List(page.RootElement, item => StripeEvents.Parse(item.GetRawText(), livemode));
+        return new EventPage([.. events.OfType<EventRecord>()], hasMore && last is not null ? last : null);
     }
 
     /// <summary>The Stripe account's id (<c>acct_…</c>), or null where the key may not read it.</summary>
@@ -266,13 +267,6 @@ public sealed class StripeAccountClient
         }
     }
 
-    private async Task<RecordPage> Page<T>(Task<StripeList<T>> list) where T : IHasId, IHasObject
-    {
-        var page = await Call(() => list);
-        var records = page.Data.Select(o => StripeMapper.Map(o, livemode)!).ToList();
-        return new RecordPage(records, page.HasMore && page.Data.Count > 0 ? page.Data[^1].Id : null);
-    }
-
     private static async Task<T> Call<T>(Func<Task<T>> call)
     {
         try
@@ -284,33 +278,5 @@ public sealed class StripeAccountClient
             throw new StripeCallException((int)e.HttpStatusCode, e.StripeError?.Type, e.StripeError?.Code,
                 e.StripeError?.Message ?? e.Message, e);
         }
-    }
-
-    private static T Options<T>(string? cursor, params string[] expand) where T : ListOptions, new()
-    {
-        var options = new T { Limit = PageSize, StartingAfter = cursor };
-        foreach (var path in expand)
-        {
-            options.AddExpand(path);
-        }
-
-        return options;
-    }
-
-    private static T Expand<T>(params string[] paths) where T : BaseOptions, new()
-    {
-        var options = new T();
-        foreach (var path in paths)
-        {
-            options.AddExpand(path);
-        }
-
-        return options;
-    }
-
-    private static T With<T>(T options, Action<T> change)
-    {
-        change(options);
-        return options;
     }
 }

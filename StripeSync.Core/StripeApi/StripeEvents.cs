@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Newtonsoft.Json.Linq;
-using Stripe;
 
 namespace StripeSync.Core.StripeApi;
 
@@ -72,7 +70,7 @@ public static class StripeEvents
 
     /// <summary>
     /// What intake needs of a webhook's body, read with System.Text.Json without building Stripe.net's typed event (the
-    /// processor does that later): the event's id, type, created and livemode, and whether its object is one StripeSync
+    /// processor reads the object later): the event's id, type, created and livemode, and whether its object is one StripeSync
     /// keeps. The whole body must be well-formed JSON and the envelope of the right shape, else null: not a Stripe event.
     /// Only the object's identity (<c>object</c>, <c>id</c>, <c>created</c>) is checked here; its other fields are Stripe's.
     /// </summary>
@@ -148,7 +146,7 @@ public static class StripeEvents
                 return false;
             }
 
-            kept = StripeMapper.KeptObjects.Contains(objectType.GetString()!);
+            kept = StripeJsonReader.KeptObjects.Contains(objectType.GetString()!);
         }
 
         if (dataObject.TryGetProperty("id", out var id) && id.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
@@ -171,56 +169,79 @@ public static class StripeEvents
     {
         try
         {
-            var stripeEvent = EventUtility.ParseEvent(json, throwOnApiVersionMismatch: false);
-            return string.IsNullOrEmpty(stripeEvent?.Id) || string.IsNullOrEmpty(stripeEvent.Type) ? null : ToRecord(stripeEvent, json, livemode);
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || String(root, "id") is not { Length: > 0 } id || String(root, "type") is not { Length: > 0 } type)
+            {
+                return null;
+            }
+
+            var eventLivemode = root.TryGetProperty("livemode", out var mode) && mode.ValueKind != JsonValueKind.Null && mode.GetBoolean();
+            var created = root.TryGetProperty("created", out var at) && at.ValueKind != JsonValueKind.Null ? at.GetInt64() : 0;
+            livemode = eventLivemode || livemode;
+            StripeRecord? record = null, previous = null;
+            if (root.TryGetProperty("data", out var data) && data.ValueKind != JsonValueKind.Null)
+            {
+                if (data.TryGetProperty("object", out var current) && current.ValueKind != JsonValueKind.Null)
+                {
+                    record = StripeJsonReader.Read(current, livemode);
+                    previous = Previous(data, current, livemode);
+                }
+            }
+
+            // customer.deleted carries the customer as it was, without "deleted": only the event's type says it is gone.
+            if (type == "customer.deleted" && record is CustomerRecord customer)
+            {
+                record = customer with { Deleted = true };
+            }
+
+            return new EventRecord(id, type, DateTimeOffset.FromUnixTimeSeconds(created), eventLivemode, record, previous, json);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Untrusted input: whatever Stripe.net's parser throws on it means "not a Stripe event".
+            // Untrusted input: whatever stops us reading it (malformed JSON, a field of the wrong kind) means "not a Stripe event".
             return null;
         }
     }
 
-    private static EventRecord ToRecord(Event e, string json, bool livemode)
-    {
-        livemode = e.Livemode || livemode;
-        var record = StripeMapper.Map(e.Data?.Object, livemode);
-        // customer.deleted carries the customer as it was, without "deleted": only the event's type says it is gone.
-        if (e.Type == "customer.deleted" && record is CustomerRecord customer)
-        {
-            record = customer with { Deleted = true };
-        }
-
-        return new EventRecord(e.Id, e.Type, new DateTimeOffset(DateTime.SpecifyKind(e.Created, DateTimeKind.Utc)),
-            e.Livemode, record, Previous(json, livemode), json);
-    }
+    private static string? String(JsonElement o, string name) =>
+        o.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value.GetString() : null;
 
     /// <summary>
     /// The object before the change: <c>data.object</c> with <c>data.previous_attributes</c> laid over it. This is
     /// right however late or out of order the event arrives, unlike whatever state we happen to hold.
     /// </summary>
-    private static StripeRecord? Previous(string json, bool livemode)
+    private static StripeRecord? Previous(JsonElement data, JsonElement current, bool livemode)
     {
-        if (!json.Contains("\"previous_attributes\"", StringComparison.Ordinal))
+        if (!data.TryGetProperty("previous_attributes", out var previous) || previous.ValueKind != JsonValueKind.Object
+            || current.ValueKind != JsonValueKind.Object || !previous.EnumerateObject().Any())
         {
-            return null; // Most events have none; parsing the whole event again to find that out cost as much as mapping it.
+            return null; // Most events have none.
         }
 
-        var root = JObject.Parse(json);
-        if (root["data"] is not JObject data || data["object"] is not JObject current
-            || data["previous_attributes"] is not JObject { HasValues: true } previous)
+        // Each attribute that changed replaces the object's own, at the top level only, as Stripe describes the change.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            return null;
+            writer.WriteStartObject();
+            foreach (var property in current.EnumerateObject())
+            {
+                if (!previous.TryGetProperty(property.Name, out _))
+                {
+                    property.WriteTo(writer);
+                }
+            }
+
+            foreach (var property in previous.EnumerateObject())
+            {
+                property.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
         }
 
-        var before = (JObject)current.DeepClone();
-        foreach (var property in previous.Properties())
-        {
-            before[property.Name] = property.Value.DeepClone();
-        }
-
-        data["object"] = before;
-        data.Remove("previous_attributes");
-        return StripeMapper.Map(EventUtility.ParseEvent(root.ToString(Newtonsoft.Json.Formatting.None), throwOnApiVersionMismatch: false).Data?.Object, livemode);
+        using var before = JsonDocument.Parse(buffer.WrittenMemory);
+        return StripeJsonReader.Read(before.RootElement, livemode);
     }
 }

@@ -81,9 +81,9 @@ public sealed class InboxProcessorTests
     }
 
     [Fact]
-    public async Task A_stored_event_stripe_net_cannot_read_is_kept_as_failed_and_the_rest_of_its_batch_is_applied()
+    public async Task A_stored_event_whose_object_cannot_be_read_is_kept_as_failed_and_the_rest_of_its_batch_is_applied()
     {
-        // Intake reads only the envelope, so a signed event whose object Stripe.net cannot read reaches the inbox.
+        // Intake reads only the envelope, so a signed event whose object has a field of the wrong kind reaches the inbox.
         await using var app = AppHost.Start();
         var connection = await app.Services.GetRequiredService<CoreConnections>().AddAsync("rk_test_inboxtests0123456789", default);
         var inbox = app.Services.GetRequiredService<Inbox>();
@@ -101,7 +101,7 @@ public sealed class InboxProcessorTests
                 ReceivedAt = at * 1000,
                 Source = EventSource.Webhook,
                 Json = "{\"id\":\"evt_unreadable\",\"object\":\"event\",\"created\":" + at + ",\"livemode\":false,\"type\":\"customer.updated\","
-                    + "\"data\":{\"object\":{\"id\":\"cus_unreadable\",\"object\":\"customer\",\"created\":1700000000,\"balance\":\"lots\"}}}",
+                    + "\"data\":{\"object\":{\"id\":\"cus_unreadable\",\"object\":\"customer\",\"created\":1700000000,\"delinquent\":\"lots\"}}}",
             });
             await db.SaveChangesAsync();
         }

@@ -375,13 +375,13 @@ public static partial class WebhooksScenario
             .AppendLine("- *Group commit*: the request hands its event to the inbox's one writer, which writes every delivery waiting as one multi-row `INSERT … SELECT … WHERE the connection exists ON CONFLICT (ConnectionId, EventId) DO NOTHING RETURNING EventId` — " +
                 "one statement and one commit per batch; a duplicate is absorbed by ON CONFLICT and still answered 200. Each request is answered only after that commit (a 200 lets Stripe forget the event); " +
                 "a failed statement answers 503 to every delivery in it, so Stripe sends them again. `LastWebhookAt` is written at most once a second.")
-            .AppendLine("- *Processor*: a batch of 200 events is read on every core (Stripe.net's typed parse), then applied in one transaction: one read of the stored versions, one upsert of every state " +
+            .AppendLine("- *Processor*: a batch of 200 events is read on every core (System.Text.Json straight into our records, decision 0014), then applied in one transaction: one read of the stored versions, one upsert of every state " +
                 "(newest wins), the facts, the dirty marks and \"processed\"; a batch that fails as a whole is applied again one event per transaction, so one bad event fails alone. " +
                 "Two events of one object in the same second are ordered by the states' own lifecycle (an invoice finalized and paid in one second: paid wins) and only states level on every one-way mark " +
                 "are settled by asking Stripe (docs/decisions/0012): the column *events asked of Stripe* counts those requests, which run under the per-endpoint limit. " +
                 "*Processor at work* is the summed time of its batch transactions against the drain time: when the two are close, the processor's own CPU is what bounds applied/s.")
-            .AppendLine("- *Remaining gap, applied/s*: what is left per event is Stripe.net's parse of the whole event (most of the CPU in a trace) and EF Core's tracking of each upserted object. " +
-                "Plan: read `data.object` with System.Text.Json straight into our records instead of through Stripe.net's entities, and write states with the import's multi-row upsert.")
+            .AppendLine("- *Remaining gap, applied/s*: what is left per event is reading it and EF Core's tracking of each upserted object. " +
+                "Plan: write states with the import's multi-row upsert.")
             .AppendLine("- *Remaining gap, intake p99 on SQLite*: SQLite has one write lock for the whole file; while the burst arrives the processor's batch transactions and derivation hold it, " +
                 "and the inbox writer's batch waits in SQLite's busy handler (which sleeps 1 → 100 ms between tries): the batch p99 above is that wait, and so is the p99 of the 200s. " +
                 "Plan: the processor, derivation and the inbox writer take turns through one in-process FIFO gate for SQLite writes instead of the busy handler's polling.")

@@ -71,7 +71,7 @@ public sealed class InboxProcessor(
         var started = clock.GetTimestamp();
         var asked = 0;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        // Reading events with Stripe.net is most of a batch's CPU and needs nothing of the database: on every core but
+        // Reading events is a large part of a batch's CPU and needs nothing of the database: on every core but
         // one, which stays with the web requests (webhook intake answers Stripe while a burst is still being applied).
         var read = batch.AsParallel().AsOrdered().WithDegreeOfParallelism(Math.Max(1, Environment.ProcessorCount - 1)).Select(stored => (Stored: stored, Event: StripeEvents.Parse(stored.Json, livemode))).ToList();
         var events = new List<(InboxEvent Stored, EventRecord Event)>(batch.Count);
@@ -256,13 +256,14 @@ public sealed class InboxProcessor(
     }
 
     /// <summary>
-    /// Intake checks the signature and reads only the envelope, so a signed body whose object Stripe.net cannot read
+    /// Intake checks the signature and reads only the envelope, so a signed body whose object StripeSync cannot read (a field
+    /// of the wrong kind)
     /// gets here. It is kept and shown as failed on Sync health, never applied and never silently dropped.
     /// </summary>
     private void KeepUnreadable(InboxEvent stored, Guid connectionId)
     {
         stored.Attempts = InboxEvent.MaxAttempts;
-        stored.Error = "Stripe.net could not read this event; it was kept as received and not applied.";
+        stored.Error = "StripeSync could not read this event; it was kept as received and not applied.";
         logger.LogError("Event {EventId} of connection {ConnectionId} could not be read and was not applied", stored.EventId, connectionId);
     }
 
