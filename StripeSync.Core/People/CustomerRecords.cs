@@ -20,37 +20,70 @@ public static class StoredState
         return Catalog.From(records.OfType<ProductRecord>(), records.OfType<PriceRecord>(), records.OfType<CouponRecord>());
     }
 
-    /// <summary>
-    /// Everything Stripe holds about a set of customers (one person's), including refunds and checkouts: theirs, and the
-    /// guest checkouts made under the person's <paramref name="email"/>.
-    /// </summary>
-    public static async Task<CustomerState> CustomersAsync(
-        AppDbContext db, Guid connectionId, IReadOnlyCollection<string> customerIds, string? email, CancellationToken ct)
+    /// <summary>The stored objects of each of <paramref name="customerIds"/> (its own customer object among them), in one query per 2,000 customers.</summary>
+    public static async Task<Dictionary<string, List<StoredObject>>> OwnedAsync(
+        AppDbContext db, Guid connectionId, IReadOnlyCollection<string> customerIds, CancellationToken ct)
     {
-        var ids = customerIds.ToList();
-        var owned = (await db.StripeObjects.AsNoTracking()
-                .Where(o => o.ConnectionId == connectionId && ids.Contains(o.CustomerId!))
-                .ToListAsync(ct))
-            .Select(StateStore.Deserialize).ToList();
-        var parents = owned.Where(r => r is InvoiceRecord or ChargeRecord).Select(r => r.Id).ToList();
-        var children = parents.Count == 0 ? [] : (await db.StripeObjects.AsNoTracking()
-                .Where(o => o.ConnectionId == connectionId && parents.Contains(o.ParentId!))
-                .ToListAsync(ct))
-            .Select(StateStore.Deserialize).ToList();
-        var person = new PersonRecords(
-            [.. owned.OfType<CustomerRecord>()],
-            [.. owned.OfType<SubscriptionRecord>()],
-            [.. owned.OfType<InvoiceRecord>()],
-            [.. children.OfType<InvoicePaymentRecord>()],
-            [.. owned.OfType<ChargeRecord>()],
-            [.. owned.OfType<PaymentMethodRecord>()]);
-        var guest = StateStore.GuestParent(email);
-        var guestSessions = guest is null ? [] : (await db.StripeObjects.AsNoTracking()
-                .Where(o => o.ConnectionId == connectionId && o.ParentId == guest && o.Type == StripeObjectType.CheckoutSession)
-                .ToListAsync(ct))
-            .Select(StateStore.Deserialize<CheckoutSessionRecord>).ToList();
-        return new CustomerState(person, [.. children.OfType<RefundRecord>()], [.. owned.OfType<CheckoutSessionRecord>(), .. guestSessions]);
+        var rows = new List<StoredObject>();
+        foreach (var ids in customerIds.Chunk(ChunkSize))
+        {
+            // IN alone: with "CustomerId IS NOT NULL AND" SQLite range-scans the (ConnectionId, CustomerId) index.
+            rows.AddRange(await db.StripeObjects.AsNoTracking().Where(o => o.ConnectionId == connectionId && ids.Contains(o.CustomerId!)).ToListAsync(ct));
+        }
+
+        return rows.GroupBy(o => o.CustomerId!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// Everything Stripe holds about each of a batch of people (a set of customers and an email), including refunds and
+    /// checkouts: theirs, and the guest checkouts made under the person's email. <paramref name="owned"/> holds the objects
+    /// of customers already read (<see cref="OwnedAsync"/>); the rest, the refunds and invoice payments under the people's
+    /// invoices and charges, and the guest checkouts are read for the whole batch at once.
+    /// </summary>
+    public static async Task<List<CustomerState>> CustomersAsync(AppDbContext db, Guid connectionId,
+        IReadOnlyList<(IReadOnlyCollection<string> CustomerIds, string? Email)> people, IReadOnlyDictionary<string, List<StoredObject>> owned, CancellationToken ct)
+    {
+        var missing = people.SelectMany(p => p.CustomerIds).Where(id => !owned.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
+        var more = await OwnedAsync(db, connectionId, missing, ct);
+        var records = owned.Concat(more).ToDictionary(o => o.Key, o => o.Value.Select(StateStore.Deserialize).ToList(), StringComparer.Ordinal);
+        var ownedOf = people.Select(p => p.CustomerIds.SelectMany(id => records.GetValueOrDefault(id) ?? []).ToList()).ToList();
+
+        var parents = ownedOf.SelectMany(o => o).Where(r => r is InvoiceRecord or ChargeRecord).Select(r => r.Id).Distinct(StringComparer.Ordinal).ToList();
+        var childRows = new List<StoredObject>();
+        foreach (var ids in parents.Chunk(ChunkSize))
+        {
+            childRows.AddRange(await db.StripeObjects.AsNoTracking().Where(o => o.ConnectionId == connectionId && ids.Contains(o.ParentId!)).ToListAsync(ct));
+        }
+
+        var children = childRows.ToLookup(o => o.ParentId!, StateStore.Deserialize, StringComparer.Ordinal);
+        var guests = people.Select(p => StateStore.GuestParent(p.Email)).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var guestRows = guests.Count == 0 ? [] : await db.StripeObjects.AsNoTracking()
+            .Where(o => o.ConnectionId == connectionId && guests.Contains(o.ParentId!) && o.Type == StripeObjectType.CheckoutSession)
+            .ToListAsync(ct);
+        var guestSessions = guestRows.ToLookup(o => o.ParentId!, StateStore.Deserialize<CheckoutSessionRecord>, StringComparer.Ordinal);
+
+        var states = new List<CustomerState>(people.Count);
+        for (var i = 0; i < people.Count; i++)
+        {
+            var own = ownedOf[i];
+            var under = own.Where(r => r is InvoiceRecord or ChargeRecord).SelectMany(r => children[r.Id]).ToList();
+            var person = new PersonRecords(
+                [.. own.OfType<CustomerRecord>()],
+                [.. own.OfType<SubscriptionRecord>()],
+                [.. own.OfType<InvoiceRecord>()],
+                [.. under.OfType<InvoicePaymentRecord>()],
+                [.. own.OfType<ChargeRecord>()],
+                [.. own.OfType<PaymentMethodRecord>()]);
+            var guest = StateStore.GuestParent(people[i].Email);
+            states.Add(new CustomerState(person, [.. under.OfType<RefundRecord>()],
+                [.. own.OfType<CheckoutSessionRecord>(), .. guest is null ? [] : guestSessions[guest]]));
+        }
+
+        return states;
+    }
+
+    /// <summary>Values per IN list: a batch's customers can own more invoices and charges than one statement takes parameters.</summary>
+    private const int ChunkSize = 2000;
 }
 
 /// <summary>A person's records for fields, plus what only events read: refunds and checkout sessions.</summary>

@@ -75,122 +75,157 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         }
 
         var catalog = await StoredState.CatalogAsync(db, connectionId, ct);
-        var now = clock.GetUtcNow();
-        foreach (var mark in dirty)
-        {
-            await DeriveCustomerAsync(db, connection, catalog, mark.CustomerId, now, ct);
-        }
-
-        await db.SaveChangesAsync(ct);
-        foreach (var mark in dirty)
-        {
-            // Only the mark we derived from: a newer stamp means the customer changed meanwhile and stays queued.
-            await db.DirtyCustomers.Where(d => d.ConnectionId == connectionId && d.CustomerId == mark.CustomerId && d.Stamp == mark.Stamp)
-                .ExecuteDeleteAsync(ct);
-        }
-
+        // One transaction for the batch, not a commit per customer: its people, links, events and marks change together.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var ids = dirty.Select(d => d.CustomerId).ToList();
+        await DeriveAsync(db, connection, catalog, ids, clock.GetUtcNow(), ct);
+        // Only the marks we derived from: a newer stamp means the customer changed meanwhile and stays queued.
+        var stamps = dirty.Select(d => d.Stamp).ToList();
+        await db.DirtyCustomers.Where(d => d.ConnectionId == connectionId && ids.Contains(d.CustomerId) && stamps.Contains(d.Stamp)).ExecuteDeleteAsync(ct);
+        await transaction.CommitAsync(ct);
         return dirty.Count;
     }
 
-    private static async Task DeriveCustomerAsync(AppDbContext db, Connection connection, Catalog catalog, string customerId, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Derives a batch of customers' people in a few set-wise queries: the customers' objects, their people and links,
+    /// the people's other customers, refunds and guest checkouts, their metric events; then three saves.
+    /// </summary>
+    private static async Task DeriveAsync(AppDbContext db, Connection connection, Catalog catalog, List<string> customerIds, DateTimeOffset now, CancellationToken ct)
     {
-        var stored = await db.StripeObjects.AsNoTracking()
-            .SingleOrDefaultAsync(o => o.ConnectionId == connection.Id && o.StripeId == customerId && o.Type == StripeObjectType.Customer, ct);
-        var customer = stored is null ? await AbsentCustomerAsync(db, connection.Id, customerId, ct) : StateStore.Deserialize<CustomerRecord>(stored);
-        if (customer is null)
+        var owned = await StoredState.OwnedAsync(db, connection.Id, customerIds, ct);
+        var customers = new List<(CustomerRecord Customer, bool Absent)>();
+        foreach (var id in customerIds)
         {
-            return; // Nothing names the customer (any more).
+            var objects = owned.GetValueOrDefault(id) ?? [];
+            if (objects.Find(o => o.Type == StripeObjectType.Customer && o.StripeId == id) is { } stored)
+            {
+                customers.Add((StateStore.Deserialize<CustomerRecord>(stored), false));
+            }
+            else if (objects.MinBy(o => o.Created) is { } first)
+            {
+                customers.Add((StandIn(id, first), true));
+            }
+
+            // Else nothing names the customer (any more).
         }
 
-        var person = await PersonForAsync(db, connection, customer, now, ct);
-        var customerIds = await db.PersonCustomers.Where(l => l.PersonId == person.Id).Select(l => l.CustomerId).ToListAsync(ct);
-        var state = await StoredState.CustomersAsync(db, connection.Id, customerIds, person.Email, ct);
-        var events = state.Events(catalog, now);
-        if (stored is null)
+        var personOf = await PeopleForAsync(db, connection, [.. customers.Select(c => c.Customer)], now, ct);
+        var people = personOf.Values.Distinct().ToList();
+        var personIds = people.Select(p => p.Id).ToList();
+        var links = (await db.PersonCustomers.AsNoTracking().Where(l => personIds.Contains(l.PersonId)).Select(l => new { l.PersonId, l.CustomerId }).ToListAsync(ct))
+            .ToLookup(l => l.PersonId, l => l.CustomerId);
+        var customerIdsOf = people.Select(p => (IReadOnlyCollection<string>)[.. links[p.Id].Distinct(StringComparer.Ordinal)]).ToList();
+        var states = await StoredState.CustomersAsync(db, connection.Id, [.. people.Select((p, i) => (customerIdsOf[i], p.Email))], owned, ct);
+        var standIns = customers.Where(c => c.Absent).ToLookup(c => personOf[c.Customer.Id], c => c.Customer);
+
+        var replacements = new List<(Guid, IReadOnlyCollection<string>, IReadOnlyList<MetricEvent>)>(people.Count);
+        for (var i = 0; i < people.Count; i++)
         {
-            // The stand-in gives the fields a customer id and a created date; it has no Customer Created event of its own
+            replacements.Add((people[i].Id, customerIdsOf[i], states[i].Events(catalog, now)));
+            // A stand-in gives the fields a customer id and a created date; it has no Customer Created event of its own
             // (its time is a guess), so it joins the records for fields only.
-            state = state with { Person = state.Person with { Customers = [.. state.Person.Customers, customer] } };
+            if (standIns[people[i]].Any())
+            {
+                states[i] = states[i] with { Person = states[i].Person with { Customers = [.. states[i].Person.Customers, .. standIns[people[i]]] } };
+            }
         }
 
-        await MetricEventStore.ReplaceDerivedAsync(db, connection, person.Id, customerIds, events, ct);
+        await MetricEventStore.ReplaceDerivedAsync(db, connection, replacements, ct);
         await db.SaveChangesAsync(ct);
-        // Events stored from webhooks before this customer had a person (and guest checkouts) join it now.
-        await db.MetricEvents.Where(m => m.ConnectionId == connection.Id && m.PersonId == null && customerIds.Contains(m.CustomerId!))
-            .ExecuteUpdateAsync(u => u.SetProperty(m => m.PersonId, person.Id), ct);
+        // Events stored from webhooks before their customer had a person (and guest checkouts) join its person now.
+        foreach (var ids in customerIdsOf.SelectMany(c => c).Distinct(StringComparer.Ordinal).Chunk(2000))
+        {
+            await db.MetricEvents.Where(m => m.ConnectionId == connection.Id && m.PersonId == null && ids.Contains(m.CustomerId!))
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.PersonId, m => db.PersonCustomers
+                    .Where(l => l.ConnectionId == m.ConnectionId && l.CustomerId == m.CustomerId).Select(l => (Guid?)l.PersonId).FirstOrDefault()), ct);
+        }
 
-        var lastActivity = await db.MetricEvents.Where(m => m.PersonId == person.Id).MaxAsync(m => (long?)m.Time, ct);
-        person.LastActivity = lastActivity;
-        person.Name = state.Person.Customers.OrderBy(c => c.Deleted).ThenByDescending(c => c.Created)
-            .Select(c => c.Name).FirstOrDefault(n => !string.IsNullOrWhiteSpace(n));
-        person.SearchText = string.Join(' ', [person.Email, person.Name, .. customerIds]).ToLowerInvariant();
-        var fields = PersonFields.Compute(state.Person, catalog, person.EmailUnsubscribed,
-            lastActivity is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : null, now, now);
-        person.SetFields(JsonSerializer.Serialize(fields, Json));
-        person.UpdatedAt = now.ToUnixTimeMilliseconds();
+        var ofPeople = personIds.Select(id => (Guid?)id).ToList();
+        var lastActivity = await db.MetricEvents.Where(m => ofPeople.Contains(m.PersonId))
+            .GroupBy(m => m.PersonId).Select(g => new { g.Key, Time = g.Max(m => m.Time) }).ToDictionaryAsync(g => g.Key!.Value, g => g.Time, ct);
+        for (var i = 0; i < people.Count; i++)
+        {
+            var person = people[i];
+            var state = states[i];
+            long? last = lastActivity.TryGetValue(person.Id, out var t) ? t : null;
+            person.LastActivity = last;
+            person.Name = state.Person.Customers.OrderBy(c => c.Deleted).ThenByDescending(c => c.Created)
+                .Select(c => c.Name).FirstOrDefault(n => !string.IsNullOrWhiteSpace(n));
+            person.SearchText = string.Join(' ', [person.Email, person.Name, .. customerIdsOf[i]]).ToLowerInvariant();
+            var fields = PersonFields.Compute(state.Person, catalog, person.EmailUnsubscribed,
+                last is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null, now, now);
+            person.SetFields(JsonSerializer.Serialize(fields, Json));
+            person.UpdatedAt = now.ToUnixTimeMilliseconds();
+        }
+
         await db.SaveChangesAsync(ct);
-        // One customer at a time: a context tracking a whole batch's people and events makes every save slower.
-        db.ChangeTracker.Clear();
     }
 
     /// <summary>
     /// A stand-in for a customer that objects name but that is not stored: Stripe lists no deleted customer, yet its
     /// invoices, charges and subscriptions stay, and SPEC §3 keeps its history. Without an email it is an unidentified
     /// person keyed by its id; if the customer itself arrives later (a webhook behind its invoice's), it replaces the
-    /// stand-in and the person moves to its email as any customer whose email appears. Null when nothing names it.
+    /// stand-in and the person moves to its email as any customer whose email appears. Made from its first object.
     /// </summary>
-    private static async Task<CustomerRecord?> AbsentCustomerAsync(AppDbContext db, Guid connectionId, string customerId, CancellationToken ct)
-    {
-        var first = await db.StripeObjects.AsNoTracking().Where(o => o.ConnectionId == connectionId && o.CustomerId == customerId)
-            .OrderBy(o => o.Created).Select(o => new { o.Livemode, o.Created }).FirstOrDefaultAsync(ct);
-        return first is null ? null
-            : new CustomerRecord(customerId, first.Livemode, DateTimeOffset.FromUnixTimeMilliseconds(first.Created), Email: null, Name: null, Phone: null,
-                Address: null, Description: null, Delinquent: null, Currency: null, DefaultPaymentMethodId: null, Deleted: true, Metadata: new Dictionary<string, string>());
-    }
+    private static CustomerRecord StandIn(string customerId, StoredObject first) =>
+        new(customerId, first.Livemode, DateTimeOffset.FromUnixTimeMilliseconds(first.Created), Email: null, Name: null, Phone: null,
+            Address: null, Description: null, Delinquent: null, Currency: null, DefaultPaymentMethodId: null, Deleted: true, Metadata: new Dictionary<string, string>());
 
     /// <summary>
-    /// The person a customer belongs to: by normalised email, else an unidentified person of its own. When an
-    /// email appears for a customer that was unidentified, its person is merged into the email's person.
+    /// The person each customer belongs to: by normalised email, else an unidentified person of its own; customers of one
+    /// email share one. When an email appears for a customer that was unidentified, its person is merged into the email's
+    /// person. People and links are read in one query each and saved (in the caller's transaction) before returning.
     /// </summary>
-    private static async Task<Person> PersonForAsync(AppDbContext db, Connection connection, CustomerRecord customer, DateTimeOffset now, CancellationToken ct)
+    private static async Task<Dictionary<string, Person>> PeopleForAsync(AppDbContext db, Connection connection, List<CustomerRecord> customers, DateTimeOffset now,
+        CancellationToken ct)
     {
-        var email = Identity.NormaliseEmail(customer.Email);
-        var key = email ?? "stripe:" + customer.Id;
-        var person = db.People.Local.SingleOrDefault(p => p.Mode == connection.Mode && p.Key == key)
-            ?? await db.People.Include(p => p.Amounts).SingleOrDefaultAsync(p => p.Mode == connection.Mode && p.Key == key, ct);
-        if (person is null)
+        var keys = customers.Select(c => Identity.NormaliseEmail(c.Email) ?? "stripe:" + c.Id).Distinct(StringComparer.Ordinal).ToList();
+        var people = await db.People.Include(p => p.Amounts).Where(p => p.Mode == connection.Mode && keys.Contains(p.Key)).ToDictionaryAsync(p => p.Key, StringComparer.Ordinal, ct);
+        var ids = customers.Select(c => c.Id).ToList();
+        var links = await db.PersonCustomers.Where(l => l.ConnectionId == connection.Id && ids.Contains(l.CustomerId)).ToDictionaryAsync(l => l.CustomerId, StringComparer.Ordinal, ct);
+        var personOf = new Dictionary<string, Person>(StringComparer.Ordinal);
+        var moved = new List<(string CustomerId, Guid From, Guid To)>();
+        foreach (var customer in customers)
         {
-            person = new Person
+            var email = Identity.NormaliseEmail(customer.Email);
+            var key = email ?? "stripe:" + customer.Id;
+            if (!people.TryGetValue(key, out var person))
             {
-                Id = Guid.NewGuid(), Mode = connection.Mode, Key = key, Email = email, Identified = email is not null,
-                CreatedAt = now.ToUnixTimeMilliseconds(),
-            };
-            db.People.Add(person);
-        }
+                person = new Person
+                {
+                    Id = Guid.NewGuid(), Mode = connection.Mode, Key = key, Email = email, Identified = email is not null,
+                    CreatedAt = now.ToUnixTimeMilliseconds(),
+                };
+                db.People.Add(person);
+                people[key] = person;
+            }
 
-        var link = db.PersonCustomers.Local.SingleOrDefault(l => l.ConnectionId == connection.Id && l.CustomerId == customer.Id)
-            ?? await db.PersonCustomers.SingleOrDefaultAsync(l => l.ConnectionId == connection.Id && l.CustomerId == customer.Id, ct);
-        if (link is null)
-        {
-            db.PersonCustomers.Add(new PersonCustomer { ConnectionId = connection.Id, CustomerId = customer.Id, PersonId = person.Id });
-        }
-        else if (link.PersonId != person.Id)
-        {
-            // The customer moved (an email appeared or changed): its events follow it, and a person left
-            // without customers (the old unidentified one) goes.
-            var previous = link.PersonId;
-            link.PersonId = person.Id;
-            await db.SaveChangesAsync(ct);
-            await db.MetricEvents.Where(m => m.PersonId == previous && m.CustomerId == customer.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.PersonId, person.Id), ct);
-            if (!await db.PersonCustomers.AnyAsync(l => l.PersonId == previous, ct))
+            personOf[customer.Id] = person;
+            if (!links.TryGetValue(customer.Id, out var link))
             {
-                await db.MetricEvents.Where(m => m.PersonId == previous).ExecuteUpdateAsync(s => s.SetProperty(m => m.PersonId, person.Id), ct);
-                await db.People.Where(p => p.Id == previous && !p.Identified).ExecuteDeleteAsync(ct);
+                db.PersonCustomers.Add(new PersonCustomer { ConnectionId = connection.Id, CustomerId = customer.Id, PersonId = person.Id });
+            }
+            else if (link.PersonId != person.Id)
+            {
+                moved.Add((customer.Id, link.PersonId, person.Id));
+                link.PersonId = person.Id;
             }
         }
 
         await db.SaveChangesAsync(ct);
-        return person;
+        foreach (var (customerId, previous, to) in moved)
+        {
+            // The customer moved (an email appeared or changed): its events follow it, and a person left
+            // without customers (the old unidentified one) goes.
+            await db.MetricEvents.Where(m => m.PersonId == previous && m.CustomerId == customerId)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.PersonId, to), ct);
+            if (!await db.PersonCustomers.AnyAsync(l => l.PersonId == previous, ct))
+            {
+                await db.MetricEvents.Where(m => m.PersonId == previous).ExecuteUpdateAsync(s => s.SetProperty(m => m.PersonId, to), ct);
+                await db.People.Where(p => p.Id == previous && !p.Identified).ExecuteDeleteAsync(ct);
+            }
+        }
+
+        return personOf;
     }
 }
