@@ -103,7 +103,8 @@ public sealed partial class BackfillJob(
 
         using var walk = new Walk(dbFactory, connections, clock, logger, connectionId, connections.ClientFor(connection), open, cursors, numbers, ct);
         await walk.RunAsync();
-        logger.LogInformation("Backfill run of connection {ConnectionId} stored {Pages} pages in {Commits} commits", connectionId, walk.Written.Pages, walk.Written.Commits);
+        logger.LogInformation("Backfill run of connection {ConnectionId} stored {Pages} pages in {Commits} commits, writing for {Seconds:F1} s",
+            connectionId, walk.Written.Pages, walk.Written.Commits, walk.Written.Writing.TotalSeconds);
         if (walk.Revoked)
         {
             logger.LogWarning("Backfill stopped: Stripe answered 401 for connection {ConnectionId}", connectionId);
@@ -146,8 +147,9 @@ public sealed partial class BackfillJob(
 
     /// <summary>
     /// One run: a walker task per slice being walked, and this coordinator, which starts walkers and cuts slices
-    /// whenever a walker reports a page. Pages are written one at a time (SQLite has one writer anyway), and a cut
-    /// happens under the same lock, so a slice's bounds never change between reading a page and writing it.
+    /// whenever a walker reports a page. One writer at a time (SQLite has one anyway) stores every page waiting in one
+    /// transaction (docs/decisions/0013), and a cut happens under the same lock, so a slice's bounds never change
+    /// between reading a page and writing it.
     /// </summary>
     private sealed class Walk(
         IDbContextFactory<AppDbContext> dbFactory, Connections.Connections connections, TimeProvider clock, ILogger logger, Guid connectionId, StripeAccountClient client, List<BackfillSlice> slices,
@@ -163,11 +165,12 @@ public sealed partial class BackfillJob(
 
         public bool Revoked { get; private set; }
 
-        /// <summary>Pages this run stored, and the transactions it took (only the writer counts them).</summary>
-        public (int Pages, int Commits) Written => (written, commits);
+        /// <summary>Pages this run stored, the transactions it took and the time spent in them (only the writer counts them).</summary>
+        public (int Pages, int Commits, TimeSpan Writing) Written => (written, commits, writing);
 
         private int written;
         private int commits;
+        private TimeSpan writing;
 
         /// <summary>Whether this run wrote the page that finished the import.</summary>
         public bool Finished { get; private set; }
@@ -214,9 +217,11 @@ public sealed partial class BackfillJob(
 
         public void ThrowIfFailed()
         {
-            if (failures.Count > 0)
+            // Every walker of a failed batch reports the same exception.
+            var distinct = failures.Distinct().ToList();
+            if (distinct.Count > 0)
             {
-                throw failures.Count == 1 ? failures[0] : new AggregateException(failures);
+                throw distinct.Count == 1 ? distinct[0] : new AggregateException(distinct);
             }
         }
 
@@ -507,6 +512,7 @@ public sealed partial class BackfillJob(
                 Finished |= finished;
                 commits++;
                 written += kept.Count;
+                writing += clock.GetElapsedTime(started);
                 LogCommit(logger, kept.Count, batch.Count - kept.Count, kept.Sum(p => p.Items.Count), clock.GetElapsedTime(started).TotalMilliseconds);
                 foreach (var plan in plans)
                 {
