@@ -115,7 +115,7 @@ public static class ImportScenario
         var folder = Directory.CreateTempSubdirectory("stripesync-bench-");
         using var jobs = new InlineJobs();
         var services = new ServiceCollection()
-            .AddLogging(l => l.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(o => o.SingleLine = true).AddFilter("StripeSync.Core.Ingestion.Backfill.BackfillJob", LogLevel.Information))
+            .AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
             .AddSingleton(TimeProvider.System)
             .AddSingleton<ISyncJobs>(jobs)
             .AddStripeSyncDatabase(new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(folder.FullName, "bench.db")}" })
