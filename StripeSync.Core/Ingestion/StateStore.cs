@@ -77,34 +77,41 @@ public static class StateStore
         await MarkDirtyAsync(db, connectionId, customers, now, ct);
     }
 
-    /// <summary>A record of a backfill page with its JSON, serialised before the page waits for the database's writer.</summary>
-    public sealed record PageRow(StripeRecord Record, string Json)
+    /// <summary>
+    /// A record of a backfill page with its JSON, serialised before the page waits for the database's writer, and the
+    /// version (unix ms) its page was seen at.
+    /// </summary>
+    public sealed record PageRow(StripeRecord Record, string Json, long Version)
     {
-        public PageRow(StripeRecord record)
-            : this(record, Serialize(record))
+        public PageRow(StripeRecord record, long version)
+            : this(record, Serialize(record), version)
         {
         }
     }
 
+    /// <summary>Rows per upsert statement: 8 parameters a row stays far below both databases' limits.</summary>
+    private const int UpsertRows = 100;
+
     /// <summary>
-    /// Applies a backfill page at <paramref name="version"/> (unix ms) in one multi-row upsert per 100 objects, the newest
-    /// state winning as in <see cref="UpsertAsync"/>, and marks the page's customers. Unlike UpsertAsync it neither
+    /// Applies backfill pages (the rows of every page the writer stores at once) in one multi-row upsert per 100 objects,
+    /// the newest state winning as in <see cref="UpsertAsync"/>, and marks their customers. Unlike UpsertAsync it neither
     /// reads the stored states first nor returns them: the import needs no previous state, only the newest one.
     /// </summary>
-    public static async Task UpsertPageAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<PageRow> page, long version, long now, CancellationToken ct)
+    public static async Task UpsertPagesAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<PageRow> rows, long now, CancellationToken ct)
     {
-        var rows = page.DistinctBy(r => r.Record.Id).ToList();
-        foreach (var chunk in rows.Chunk(100))
+        // One statement may not touch a row twice (PostgreSQL refuses): of an object on two pages, the later-seen wins.
+        var unique = rows.GroupBy(r => r.Record.Id, StringComparer.Ordinal).Select(g => g.OrderBy(r => r.Version).Last()).ToList();
+        foreach (var chunk in unique.Chunk(UpsertRows))
         {
-            var parameters = new List<object> { connectionId, version };
+            var parameters = new List<object> { connectionId };
             var values = new List<string>(chunk.Length);
-            foreach (var (record, json) in chunk)
+            foreach (var (record, json, version) in chunk)
             {
                 var at = parameters.Count;
                 // A null cannot be a raw-SQL parameter (it has no type to map), so a missing id travels as '' and NULLIF restores it.
-                values.Add($"({{0}}, {{{at}}}, {{{at + 1}}}, {{{at + 2}}}, NULLIF({{{at + 3}}}, ''), NULLIF({{{at + 4}}}, ''), {{{at + 5}}}, {{1}}, {{{at + 6}}})");
+                values.Add($"({{0}}, {{{at}}}, {{{at + 1}}}, {{{at + 2}}}, NULLIF({{{at + 3}}}, ''), NULLIF({{{at + 4}}}, ''), {{{at + 5}}}, {{{at + 6}}}, {{{at + 7}}})");
                 parameters.AddRange([record.Id, (int)record.Type, record.Livemode, CustomerOf(record) ?? "", ParentOf(record) ?? "",
-                    record.Created.ToUnixTimeMilliseconds(), json]);
+                    record.Created.ToUnixTimeMilliseconds(), version, json]);
             }
 
             // Only placeholders are spliced in; every value is a parameter.
@@ -116,9 +123,9 @@ public static class StateStore
         }
 
         // A refund or invoice payment belongs to the customer of its charge or invoice, if we know it yet (the full
-        // derivation at the end of the import covers those we don't).
-        var customers = rows.Select(r => CustomerOf(r.Record)).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        customers.UnionWith(await OwnersAsync(db, connectionId, [.. rows.Where(r => CustomerOf(r.Record) is null).Select(r => ParentOf(r.Record)).OfType<string>().Distinct()], ct));
+        // derivation at the end of the import covers those we don't). One query for every page's parents.
+        var customers = unique.Select(r => CustomerOf(r.Record)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        customers.UnionWith(await OwnersAsync(db, connectionId, [.. unique.Where(r => CustomerOf(r.Record) is null).Select(r => ParentOf(r.Record)).OfType<string>().Distinct()], ct));
 
         await MarkDirtyAsync(db, connectionId, customers, now, ct);
     }

@@ -15,7 +15,7 @@ namespace StripeSync.Core.Ingestion.Backfill;
 /// slice's cursor in one transaction, so a crash or restart resumes every slice where it stopped, and a page fetched
 /// twice changes nothing. One run works for <see cref="ISyncJobs.RunBudget"/>, then queues its continuation.
 /// </summary>
-public sealed class BackfillJob(
+public sealed partial class BackfillJob(
     IDbContextFactory<AppDbContext> dbFactory, Connections.Connections connections, ISyncJobs jobs, TimeProvider clock, ILogger<BackfillJob> logger)
 {
     /// <summary>Every object type the import walks (SPEC §2, plus invoice payments and coupons).</summary>
@@ -103,6 +103,8 @@ public sealed class BackfillJob(
 
         using var walk = new Walk(dbFactory, connections, clock, logger, connectionId, connections.ClientFor(connection), open, cursors, numbers, ct);
         await walk.RunAsync();
+        logger.LogInformation("Backfill run of connection {ConnectionId} stored {Pages} pages in {Commits} commits, writing for {Seconds:F1} s",
+            connectionId, walk.Written.Pages, walk.Written.Commits, walk.Written.Writing.TotalSeconds);
         if (walk.Revoked)
         {
             logger.LogWarning("Backfill stopped: Stripe answered 401 for connection {ConnectionId}", connectionId);
@@ -145,8 +147,9 @@ public sealed class BackfillJob(
 
     /// <summary>
     /// One run: a walker task per slice being walked, and this coordinator, which starts walkers and cuts slices
-    /// whenever a walker reports a page. Pages are written one at a time (SQLite has one writer anyway), and a cut
-    /// happens under the same lock, so a slice's bounds never change between reading a page and writing it.
+    /// whenever a walker reports a page. One writer at a time (SQLite has one anyway) stores every page waiting in one
+    /// transaction (docs/decisions/0013), and a cut happens under the same lock, so a slice's bounds never change
+    /// between reading a page and writing it.
     /// </summary>
     private sealed class Walk(
         IDbContextFactory<AppDbContext> dbFactory, Connections.Connections connections, TimeProvider clock, ILogger logger, Guid connectionId, StripeAccountClient client, List<BackfillSlice> slices,
@@ -156,10 +159,18 @@ public sealed class BackfillJob(
         private readonly SemaphoreSlim pulse = new(0);
         private readonly HashSet<BackfillSlice> running = [];
         private readonly List<Exception> failures = [];
+        private readonly List<Page> waiting = [];
         private readonly long deadline = clock.GetTimestamp() + (long)(ISyncJobs.RunBudget.TotalSeconds * clock.TimestampFrequency);
         private volatile bool over;
 
         public bool Revoked { get; private set; }
+
+        /// <summary>Pages this run stored, the transactions it took and the time spent in them (only the writer counts them).</summary>
+        public (int Pages, int Commits, TimeSpan Writing) Written => (written, commits, writing);
+
+        private int written;
+        private int commits;
+        private TimeSpan writing;
 
         /// <summary>Whether this run wrote the page that finished the import.</summary>
         public bool Finished { get; private set; }
@@ -206,9 +217,11 @@ public sealed class BackfillJob(
 
         public void ThrowIfFailed()
         {
-            if (failures.Count > 0)
+            // Every walker of a failed batch reports the same exception.
+            var distinct = failures.Distinct().ToList();
+            if (distinct.Count > 0)
             {
-                throw failures.Count == 1 ? failures[0] : new AggregateException(failures);
+                throw distinct.Count == 1 ? distinct[0] : new AggregateException(distinct);
             }
         }
 
@@ -314,9 +327,9 @@ public sealed class BackfillJob(
                 var next = FetchAsync(slice, slice.Cursor);
                 while (next is not null)
                 {
-                    var (rows, nextCursor, version) = await next;
+                    var (rows, nextCursor) = await next;
                     next = nextCursor is { } cursor && !over ? FetchAsync(slice, cursor) : null;
-                    if (!await WriteAsync(slice, rows, nextCursor, version))
+                    if (!await WriteAsync(slice, rows, nextCursor))
                     {
                         if (next is not null)
                         {
@@ -360,7 +373,7 @@ public sealed class BackfillJob(
             }
         }
 
-        private async Task<(IReadOnlyList<StateStore.PageRow> Rows, string? NextCursor, long Version)> FetchAsync(BackfillSlice slice, string? cursor)
+        private async Task<(IReadOnlyList<StateStore.PageRow> Rows, string? NextCursor)> FetchAsync(BackfillSlice slice, string? cursor)
         {
             // The page shows every change made before the second its request left, perhaps more: it ranks just below
             // an event of that second (which then wins), above every older one. Stamped with the time it was written
@@ -374,53 +387,106 @@ public sealed class BackfillJob(
 
             var page = await client.ListAsync(slice.Type, cursor, from, slice.Before, ct);
             // Serialised here, on the walker's own time, not while holding the writer.
-            return ([.. (await CompleteAsync(client, page.Items, ct)).Select(r => new StateStore.PageRow(r))], page.NextCursor, version);
+            return ([.. (await CompleteAsync(client, page.Items, ct)).Select(r => new StateStore.PageRow(r, version))], page.NextCursor);
         }
 
         /// <summary>
-        /// Stores a page with its slice's new cursor in one transaction; returns whether the slice goes on. Objects
-        /// older than the slice's lower bound (raised by a cut while the page was on its way) are the new slice's.
+        /// Hands a page to the writer and returns, once it is committed with its slice's new cursor, whether the slice
+        /// goes on. Group commit, as the inbox does with deliveries: whichever walker gets the writer stores every page
+        /// waiting by then in one transaction, so the others find theirs stored when their turn comes.
         /// </summary>
-        private async Task<bool> WriteAsync(BackfillSlice slice, IReadOnlyList<StateStore.PageRow> page, string? nextCursor, long version)
+        private async Task<bool> WriteAsync(BackfillSlice slice, IReadOnlyList<StateStore.PageRow> rows, string? nextCursor)
         {
+            var page = new Page(slice, rows, nextCursor);
+            lock (waiting)
+            {
+                waiting.Add(page);
+            }
+
             await writer.WaitAsync(CancellationToken.None);
             try
             {
-                var items = slice.From is { } from ? page.Where(i => i.Record.Created.ToUnixTimeSeconds() >= from).ToList() : page;
-                var done = nextCursor is null || items.Count < page.Count;
-                var reached = items.Count > 0 ? items[^1].Record.Created.ToUnixTimeSeconds() : slice.Reached;
-                var typeDone = done && slices.All(s => s == slice || s.Type != slice.Type || s.Done);
-                var finished = typeDone && slices.All(s => s == slice || s.Done);
+                if (!page.GoesOn.Task.IsCompleted)
+                {
+                    List<Page> batch;
+                    lock (waiting)
+                    {
+                        batch = [.. waiting];
+                        waiting.Clear();
+                    }
+
+                    await WriteBatchAsync(batch);
+                }
+            }
+            finally
+            {
+                writer.Release();
+                pulse.Release();
+            }
+
+            return await page.GoesOn.Task;
+        }
+
+        /// <summary>
+        /// Stores the pages (one per slice: a walker waits for its page before it hands over the next) with their slices'
+        /// cursors in one transaction. Objects older than a slice's lower bound (raised by a cut while the page was on its
+        /// way) are the new slice's. A page whose slice another run of this job walked on is dropped, and its slice stops;
+        /// the rest commit. A failed transaction stores none of them and fails every walker in it, as one page's failure
+        /// did before: the run ends with it and Hangfire retries.
+        /// </summary>
+        private async Task WriteBatchAsync(List<Page> batch)
+        {
+            var started = clock.GetTimestamp();
+            try
+            {
                 var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-                var newest = items.Count > 0 ? items[0].Record.Created.ToUnixTimeSeconds() : (long?)null;
-                var oldest = reached;
+                var plans = batch.Select(Plan.Of).ToList();
 
                 await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
                 await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-                await StateStore.UpsertPageAsync(db, connectionId, items, version, now, CancellationToken.None);
-                var cursor = nextCursor ?? slice.Cursor;
-                var updated = await db.BackfillSlices
-                    .Where(s => s.ConnectionId == connectionId && s.Type == slice.Type && s.Slice == slice.Slice && s.Pages == slice.Pages)
-                    .ExecuteUpdateAsync(u => u
-                        .SetProperty(s => s.Cursor, cursor)
-                        .SetProperty(s => s.Reached, reached)
-                        .SetProperty(s => s.Done, done)
-                        .SetProperty(s => s.Pages, s => s.Pages + 1)
-                        .SetProperty(s => s.Fetched, s => s.Fetched + items.Count), CancellationToken.None);
-                if (updated == 0)
+                var kept = new List<Plan>(plans.Count);
+                foreach (var plan in plans)
                 {
-                    return false; // Another run of this job walked the slice on: its pages stand.
+                    var slice = plan.Page.Slice;
+                    var updated = await db.BackfillSlices
+                        .Where(s => s.ConnectionId == connectionId && s.Type == slice.Type && s.Slice == slice.Slice && s.Pages == slice.Pages)
+                        .ExecuteUpdateAsync(u => u
+                            .SetProperty(s => s.Cursor, plan.Cursor)
+                            .SetProperty(s => s.Reached, plan.Reached)
+                            .SetProperty(s => s.Done, plan.Done)
+                            .SetProperty(s => s.Pages, s => s.Pages + 1)
+                            .SetProperty(s => s.Fetched, s => s.Fetched + plan.Items.Count), CancellationToken.None);
+                    if (updated == 1)
+                    {
+                        kept.Add(plan);
+                    }
                 }
 
-                await db.BackfillCursors.Where(c => c.ConnectionId == connectionId && c.Type == slice.Type)
-                    .ExecuteUpdateAsync(u => u
-                        .SetProperty(c => c.Fetched, c => c.Fetched + items.Count)
-                        .SetProperty(c => c.Pages, c => c.Pages + 1)
-                        .SetProperty(c => c.UpdatedAt, now)
-                        .SetProperty(c => c.Done, typeDone)
-                        .SetProperty(c => c.NewestCreated, c => newest != null && (c.NewestCreated == null || c.NewestCreated < newest) ? newest : c.NewestCreated)
-                        .SetProperty(c => c.OldestCreated, c => oldest != null && (c.OldestCreated == null || c.OldestCreated > oldest) ? oldest : c.OldestCreated),
-                        CancellationToken.None);
+                await StateStore.UpsertPagesAsync(db, connectionId, [.. kept.SelectMany(p => p.Items)], now, CancellationToken.None);
+
+                // Done as the slices will be once this commits: the page that ends a type's (or the import's) last slice
+                // marks it, in the same transaction, whichever other slices end beside it.
+                var ending = kept.Where(p => p.Done).Select(p => p.Page.Slice).ToHashSet();
+                bool DoneAfter(BackfillSlice s) => s.Done || ending.Contains(s);
+                var finished = ending.Count > 0 && slices.All(DoneAfter);
+                foreach (var type in kept.GroupBy(p => p.Page.Slice.Type))
+                {
+                    var typeDone = slices.Where(s => s.Type == type.Key).All(DoneAfter);
+                    var fetched = type.Sum(p => p.Items.Count);
+                    var pages = type.Count();
+                    var newest = type.Max(p => p.Newest);
+                    var oldest = type.Min(p => p.Reached);
+                    await db.BackfillCursors.Where(c => c.ConnectionId == connectionId && c.Type == type.Key)
+                        .ExecuteUpdateAsync(u => u
+                            .SetProperty(c => c.Fetched, c => c.Fetched + fetched)
+                            .SetProperty(c => c.Pages, c => c.Pages + pages)
+                            .SetProperty(c => c.UpdatedAt, now)
+                            .SetProperty(c => c.Done, typeDone)
+                            .SetProperty(c => c.NewestCreated, c => newest != null && (c.NewestCreated == null || c.NewestCreated < newest) ? newest : c.NewestCreated)
+                            .SetProperty(c => c.OldestCreated, c => oldest != null && (c.OldestCreated == null || c.OldestCreated > oldest) ? oldest : c.OldestCreated),
+                            CancellationToken.None);
+                }
+
                 if (finished)
                 {
                     await MarkEveryCustomerAsync(db, now);
@@ -428,24 +494,40 @@ public sealed class BackfillJob(
 
                 await transaction.CommitAsync(CancellationToken.None);
 
-                var cursorRow = cursors[slice.Type];
-                cursorRow.NewestCreated = Math.Max(cursorRow.NewestCreated ?? long.MinValue, newest ?? long.MinValue) is var n && n != long.MinValue ? n : null;
-                lock (slice)
+                foreach (var plan in kept)
                 {
-                    slice.Cursor = cursor;
-                    slice.Reached = reached;
-                    slice.Done = done;
-                    slice.Pages++;
-                    slice.Fetched += items.Count;
+                    var slice = plan.Page.Slice;
+                    var cursorRow = cursors[slice.Type];
+                    cursorRow.NewestCreated = Math.Max(cursorRow.NewestCreated ?? long.MinValue, plan.Newest ?? long.MinValue) is var n && n != long.MinValue ? n : null;
+                    lock (slice)
+                    {
+                        slice.Cursor = plan.Cursor;
+                        slice.Reached = plan.Reached;
+                        slice.Done = plan.Done;
+                        slice.Pages++;
+                        slice.Fetched += plan.Items.Count;
+                    }
                 }
 
                 Finished |= finished;
-                return !done;
+                commits++;
+                written += kept.Count;
+                writing += clock.GetElapsedTime(started);
+                LogCommit(logger, kept.Count, batch.Count - kept.Count, kept.Sum(p => p.Items.Count), clock.GetElapsedTime(started).TotalMilliseconds);
+                foreach (var plan in plans)
+                {
+                    // Dropped: another run of this job walked the slice on, and its pages stand.
+                    plan.Page.GoesOn.TrySetResult(kept.Contains(plan) && !plan.Done);
+                }
             }
-            finally
+#pragma warning disable CA1031 // Each walker in the batch rethrows it, as it would its own page's failure.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
-                writer.Release();
-                pulse.Release();
+                foreach (var page in batch)
+                {
+                    page.GoesOn.TrySetException(e);
+                }
             }
         }
 
@@ -511,5 +593,32 @@ public sealed class BackfillJob(
             await db.Database.ExecuteSqlAsync(
                 $"INSERT INTO dirty_customers (\"ConnectionId\", \"CustomerId\", \"MarkedAt\", \"Stamp\") SELECT \"ConnectionId\", \"StripeId\", {now}, {Guid.NewGuid()} FROM stripe_objects WHERE \"ConnectionId\" = {connectionId} AND \"Type\" = {(int)StripeObjectType.Customer} ON CONFLICT (\"ConnectionId\", \"CustomerId\") DO UPDATE SET \"Stamp\" = excluded.\"Stamp\"",
                 CancellationToken.None);
+
+        /// <summary>A fetched page waiting for the writer; completed with whether its slice goes on once the page is stored.</summary>
+        private sealed record Page(BackfillSlice Slice, IReadOnlyList<StateStore.PageRow> Rows, string? NextCursor)
+        {
+            public TaskCompletionSource<bool> GoesOn { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        /// <summary>What storing a page changes: the objects it keeps and its slice's new state.</summary>
+        private sealed record Plan(Page Page, IReadOnlyList<StateStore.PageRow> Items, bool Done, long? Reached, long? Newest, string? Cursor)
+        {
+            /// <summary>Read under the writer lock, so a cut cannot move the slice's lower bound meanwhile.</summary>
+            public static Plan Of(Page page)
+            {
+                var slice = page.Slice;
+                var items = slice.From is { } from ? page.Rows.Where(i => i.Record.Created.ToUnixTimeSeconds() >= from).ToList() : page.Rows;
+                return new Plan(
+                    page,
+                    items,
+                    Done: page.NextCursor is null || items.Count < page.Rows.Count,
+                    Reached: items.Count > 0 ? items[^1].Record.Created.ToUnixTimeSeconds() : slice.Reached,
+                    Newest: items.Count > 0 ? items[0].Record.Created.ToUnixTimeSeconds() : null,
+                    Cursor: page.NextCursor ?? slice.Cursor);
+            }
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored {Pages} pages ({Dropped} dropped, {Objects} objects) in one commit in {Milliseconds:F1} ms")]
+    private static partial void LogCommit(ILogger logger, int pages, int dropped, int objects, double milliseconds);
 }
