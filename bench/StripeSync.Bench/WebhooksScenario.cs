@@ -371,7 +371,7 @@ public static partial class WebhooksScenario
             .AppendLine()
             .AppendLine("- *Per delivery*: the connection's signing secret comes from a 5-second in-memory cache (`WebhookSecrets`: a replaced secret or a purged connection takes effect within 5 s); " +
                 "the signature is checked over the raw bytes (`t=…`, any `v1=` HMAC-SHA256, 5 minutes either way); only the envelope (id, type, created, livemode, the object's type, id and created) is read, with System.Text.Json — " +
-                "Stripe.net's typed parse is left to the processor. No query runs on the request's own path.")
+                "the object itself is left to the processor. No query runs on the request's own path.")
             .AppendLine("- *Group commit*: the request hands its event to the inbox's one writer, which writes every delivery waiting as one multi-row `INSERT … SELECT … WHERE the connection exists ON CONFLICT (ConnectionId, EventId) DO NOTHING RETURNING EventId` — " +
                 "one statement and one commit per batch; a duplicate is absorbed by ON CONFLICT and still answered 200. Each request is answered only after that commit (a 200 lets Stripe forget the event); " +
                 "a failed statement answers 503 to every delivery in it, so Stripe sends them again. `LastWebhookAt` is written at most once a second.")
