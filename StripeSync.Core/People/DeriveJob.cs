@@ -75,10 +75,16 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         }
 
         var catalog = await StoredState.CatalogAsync(db, connectionId, ct);
-        // One transaction for the batch, not a commit per customer: its people, links, events and marks change together.
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var ids = dirty.Select(d => d.CustomerId).ToList();
-        await DeriveAsync(db, connection, catalog, ids, clock.GetUtcNow(), ct);
+        var now = clock.GetUtcNow();
+        // Read and compute before the write transaction: on SQLite it holds the whole file's write lock, which the webhook
+        // endpoint's inbox writer waits for. Safe without it: a stored object that changes after the marks were read
+        // re-stamps its customer's mark, which the delete below then leaves queued; people and links change only here
+        // (one derive at a time).
+        var batch = await ReadAsync(db, connection, catalog, ids, now, ct);
+        // One transaction for the writes, not a commit per customer: the batch's people, links, events and marks change together.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await WriteAsync(db, connection, catalog, batch, now, ct);
         // Only the marks we derived from: a newer stamp means the customer changed meanwhile and stays queued.
         var stamps = dirty.Select(d => d.Stamp).ToList();
         await db.DirtyCustomers.Where(d => d.ConnectionId == connectionId && ids.Contains(d.CustomerId) && stamps.Contains(d.Stamp)).ExecuteDeleteAsync(ct);
@@ -86,11 +92,19 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         return dirty.Count;
     }
 
+    /// <summary>What a batch derives to, computed before the write transaction.</summary>
+    private sealed record Derived(
+        List<Person> People,
+        List<IReadOnlyCollection<string>> CustomerIdsOf,
+        List<CustomerState> States,
+        List<(Guid PersonId, IReadOnlyCollection<string> CustomerIds, IReadOnlyList<MetricEvent> Events)> Replacements,
+        List<(string CustomerId, Guid From, Guid To)> Moved);
+
     /// <summary>
-    /// Derives a batch of customers' people in a few set-wise queries: the customers' objects, their people and links,
-    /// the people's other customers, refunds and guest checkouts, their metric events; then three saves.
+    /// Reads a batch of customers' objects, people and links in a few set-wise queries and computes their people (added or
+    /// changed in <paramref name="db"/>, not saved) and every metric event their stored state shows.
     /// </summary>
-    private static async Task DeriveAsync(AppDbContext db, Connection connection, Catalog catalog, List<string> customerIds, DateTimeOffset now, CancellationToken ct)
+    private static async Task<Derived> ReadAsync(AppDbContext db, Connection connection, Catalog catalog, List<string> customerIds, DateTimeOffset now, CancellationToken ct)
     {
         var owned = await StoredState.OwnedAsync(db, connection.Id, customerIds, ct);
         var customers = new List<(CustomerRecord Customer, bool Absent)>();
@@ -109,12 +123,15 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
             // Else nothing names the customer (any more).
         }
 
-        var personOf = await PeopleForAsync(db, connection, [.. customers.Select(c => c.Customer)], now, ct);
+        var (personOf, moved) = await PeopleForAsync(db, connection, [.. customers.Select(c => c.Customer)], now, ct);
         var people = personOf.Values.Distinct().ToList();
         var personIds = people.Select(p => p.Id).ToList();
-        var links = (await db.PersonCustomers.AsNoTracking().Where(l => personIds.Contains(l.PersonId)).Select(l => new { l.PersonId, l.CustomerId }).ToListAsync(ct))
+        // Each person's customers: its stored links, with this batch's customers where they now belong (not saved yet).
+        var storedLinks = await db.PersonCustomers.AsNoTracking().Where(l => personIds.Contains(l.PersonId)).Select(l => new { l.PersonId, l.CustomerId }).ToListAsync(ct);
+        var links = storedLinks.Where(l => !personOf.ContainsKey(l.CustomerId)).Select(l => (l.PersonId, l.CustomerId))
+            .Concat(personOf.Select(p => (PersonId: p.Value.Id, CustomerId: p.Key)))
             .ToLookup(l => l.PersonId, l => l.CustomerId);
-        var customerIdsOf = people.Select(p => (IReadOnlyCollection<string>)[.. links[p.Id].Distinct(StringComparer.Ordinal)]).ToList();
+        var customerIdsOf = people.Select(p => (IReadOnlyCollection<string>)[.. links[p.Id].Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]).ToList();
         var states = await StoredState.CustomersAsync(db, connection.Id, [.. people.Select((p, i) => (customerIdsOf[i], p.Email))], owned, ct);
         var standIns = customers.Where(c => c.Absent).ToLookup(c => personOf[c.Customer.Id], c => c.Customer);
 
@@ -130,28 +147,51 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
             }
         }
 
-        await MetricEventStore.ReplaceDerivedAsync(db, connection, replacements, ct);
+        return new Derived(people, customerIdsOf, states, replacements, moved);
+    }
+
+    /// <summary>
+    /// Writes a derived batch in the caller's transaction: people and links, the moved customers' events, the metric events
+    /// (replaced), then each person's fields from its events' last activity; three saves.
+    /// </summary>
+    private static async Task WriteAsync(AppDbContext db, Connection connection, Catalog catalog, Derived batch, DateTimeOffset now, CancellationToken ct)
+    {
+        await db.SaveChangesAsync(ct);
+        foreach (var (customerId, previous, to) in batch.Moved)
+        {
+            // The customer moved (an email appeared or changed): its events follow it, and a person left
+            // without customers (the old unidentified one) goes.
+            await db.MetricEvents.Where(m => m.PersonId == previous && m.CustomerId == customerId)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.PersonId, to), ct);
+            if (!await db.PersonCustomers.AnyAsync(l => l.PersonId == previous, ct))
+            {
+                await db.MetricEvents.Where(m => m.PersonId == previous).ExecuteUpdateAsync(s => s.SetProperty(m => m.PersonId, to), ct);
+                await db.People.Where(p => p.Id == previous && !p.Identified).ExecuteDeleteAsync(ct);
+            }
+        }
+
+        await MetricEventStore.ReplaceDerivedAsync(db, connection, batch.Replacements, ct);
         await db.SaveChangesAsync(ct);
         // Events stored from webhooks before their customer had a person (and guest checkouts) join its person now.
-        foreach (var ids in customerIdsOf.SelectMany(c => c).Distinct(StringComparer.Ordinal).Chunk(2000))
+        foreach (var ids in batch.CustomerIdsOf.SelectMany(c => c).Distinct(StringComparer.Ordinal).Chunk(2000))
         {
             await db.MetricEvents.Where(m => m.ConnectionId == connection.Id && m.PersonId == null && ids.Contains(m.CustomerId!))
                 .ExecuteUpdateAsync(u => u.SetProperty(m => m.PersonId, m => db.PersonCustomers
                     .Where(l => l.ConnectionId == m.ConnectionId && l.CustomerId == m.CustomerId).Select(l => (Guid?)l.PersonId).FirstOrDefault()), ct);
         }
 
-        var ofPeople = personIds.Select(id => (Guid?)id).ToList();
+        var ofPeople = batch.People.Select(p => (Guid?)p.Id).ToList();
         var lastActivity = await db.MetricEvents.Where(m => ofPeople.Contains(m.PersonId))
             .GroupBy(m => m.PersonId).Select(g => new { g.Key, Time = g.Max(m => m.Time) }).ToDictionaryAsync(g => g.Key!.Value, g => g.Time, ct);
-        for (var i = 0; i < people.Count; i++)
+        for (var i = 0; i < batch.People.Count; i++)
         {
-            var person = people[i];
-            var state = states[i];
+            var person = batch.People[i];
+            var state = batch.States[i];
             long? last = lastActivity.TryGetValue(person.Id, out var t) ? t : null;
             person.LastActivity = last;
             person.Name = state.Person.Customers.OrderBy(c => c.Deleted).ThenByDescending(c => c.Created)
                 .Select(c => c.Name).FirstOrDefault(n => !string.IsNullOrWhiteSpace(n));
-            person.SearchText = string.Join(' ', [person.Email, person.Name, .. customerIdsOf[i]]).ToLowerInvariant();
+            person.SearchText = string.Join(' ', [person.Email, person.Name, .. batch.CustomerIdsOf[i]]).ToLowerInvariant();
             var fields = PersonFields.Compute(state.Person, catalog, person.EmailUnsubscribed,
                 last is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null, now, now);
             person.SetFields(JsonSerializer.Serialize(fields, Json));
@@ -174,9 +214,10 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
     /// <summary>
     /// The person each customer belongs to: by normalised email, else an unidentified person of its own; customers of one
     /// email share one. When an email appears for a customer that was unidentified, its person is merged into the email's
-    /// person. People and links are read in one query each and saved (in the caller's transaction) before returning.
+    /// person. People and links are read in one query each; new and changed ones are left in <paramref name="db"/> for the
+    /// caller's save, with the customers that moved from one person to another.
     /// </summary>
-    private static async Task<Dictionary<string, Person>> PeopleForAsync(AppDbContext db, Connection connection, List<CustomerRecord> customers, DateTimeOffset now,
+    private static async Task<(Dictionary<string, Person> PersonOf, List<(string CustomerId, Guid From, Guid To)> Moved)> PeopleForAsync(AppDbContext db, Connection connection, List<CustomerRecord> customers, DateTimeOffset now,
         CancellationToken ct)
     {
         var keys = customers.Select(c => Identity.NormaliseEmail(c.Email) ?? "stripe:" + c.Id).Distinct(StringComparer.Ordinal).ToList();
@@ -212,20 +253,6 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
             }
         }
 
-        await db.SaveChangesAsync(ct);
-        foreach (var (customerId, previous, to) in moved)
-        {
-            // The customer moved (an email appeared or changed): its events follow it, and a person left
-            // without customers (the old unidentified one) goes.
-            await db.MetricEvents.Where(m => m.PersonId == previous && m.CustomerId == customerId)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.PersonId, to), ct);
-            if (!await db.PersonCustomers.AnyAsync(l => l.PersonId == previous, ct))
-            {
-                await db.MetricEvents.Where(m => m.PersonId == previous).ExecuteUpdateAsync(s => s.SetProperty(m => m.PersonId, to), ct);
-                await db.People.Where(p => p.Id == previous && !p.Identified).ExecuteDeleteAsync(ct);
-            }
-        }
-
-        return personOf;
+        return (personOf, moved);
     }
 }
