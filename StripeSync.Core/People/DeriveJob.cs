@@ -66,6 +66,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
 
     private async Task<int> RunBatchAsync(Guid connectionId, CancellationToken ct)
     {
+        var started = clock.GetTimestamp();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, ct);
         var dirty = await db.DirtyCustomers.AsNoTracking().Where(d => d.ConnectionId == connectionId).OrderBy(d => d.MarkedAt).Take(Batch).ToListAsync(ct);
@@ -82,6 +83,7 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         // re-stamps its customer's mark, which the delete below then leaves queued; people and links change only here
         // (one derive at a time).
         var batch = await ReadAsync(db, connection, catalog, ids, now, ct);
+        var read = clock.GetElapsedTime(started);
         // One transaction for the writes, not a commit per customer: the batch's people, links, events and marks change together.
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await WriteAsync(db, connection, catalog, batch, now, ct);
@@ -89,6 +91,8 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         var stamps = dirty.Select(d => d.Stamp).ToList();
         await db.DirtyCustomers.Where(d => d.ConnectionId == connectionId && ids.Contains(d.CustomerId) && stamps.Contains(d.Stamp)).ExecuteDeleteAsync(ct);
         await transaction.CommitAsync(ct);
+        logger.LogDebug("Derived a batch of {Count} customers: read {Read:F1} ms, write transaction {Write:F1} ms", dirty.Count, read.TotalMilliseconds,
+            (clock.GetElapsedTime(started) - read).TotalMilliseconds);
         return dirty.Count;
     }
 

@@ -109,7 +109,7 @@ public static class DatabaseSetup
         _ = provider switch
         {
             DatabaseProvider.Sqlite => builder.UseSqlite(connectionString, o => o.MigrationsHistoryTable("__ef_migrations"))
-                .AddInterceptors(SqlitePragmas.Instance),
+                .AddInterceptors(SqlitePragmas.Instance, SqliteWriteTurns.Instance),
             _ => builder.UseNpgsql(connectionString, o => o.MigrationsHistoryTable("__ef_migrations")),
         };
     }
@@ -178,5 +178,15 @@ internal sealed class SqlitePragmas : Microsoft.EntityFrameworkCore.Diagnostics.
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;";
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A transaction disposed without commit or rollback (an exception) ends its write turn here.</summary>
+    public override void ConnectionClosed(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData) =>
+        SqliteWriteGate.Leave(connection);
+
+    public override Task ConnectionClosedAsync(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData)
+    {
+        SqliteWriteGate.Leave(connection);
+        return Task.CompletedTask;
     }
 }

@@ -139,6 +139,7 @@ public static partial class WebhooksScenario
             // The inbox writer logs each batch it writes (size, time): the findings report them.
             ["Logging__LogLevel__StripeSync.Core.Ingestion.Inbox.Inbox"] = "Debug",
             ["Logging__LogLevel__StripeSync.Core.Ingestion.Inbox.InboxProcessor"] = "Debug",
+            ["Logging__LogLevel__StripeSync.Core.People.DeriveJob"] = "Debug",
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
@@ -187,7 +188,12 @@ public static partial class WebhooksScenario
             }
         }
 
-        folder.Delete(recursive: true);
+        // STRIPESYNC_BENCH_KEEP=1 keeps the app's log (and database) for a closer look.
+        if (Environment.GetEnvironmentVariable("STRIPESYNC_BENCH_KEEP") != "1")
+        {
+            folder.Delete(recursive: true);
+        }
+
         return results;
     }
 

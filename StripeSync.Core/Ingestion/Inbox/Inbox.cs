@@ -129,6 +129,8 @@ public sealed partial class Inbox : IAsyncDisposable, IDisposable
         {
             await using var db = await dbFactory.CreateDbContextAsync();
             await db.Database.OpenConnectionAsync();
+            // On SQLite the batch's requests wait for this write: it goes before queued transactions (processor, derivation).
+            await using var turn = await SqliteWriteGate.FirstAsync(db, CancellationToken.None);
             foreach (var group in batch.GroupBy(d => (d.ConnectionId, d.Source)))
             {
                 try
