@@ -45,6 +45,13 @@ public sealed class Person
 
     /// <summary>stripe_last_create_order_date, unix ms.</summary>
     public long? LastOrderAt { get; set; }
+
+    /// <summary>
+    /// country, lower-cased (segments compare text case-insensitively, so the column holds the form they compare and its
+    /// index answers an equality): custom segments filter people by country more than by any other field that is not a
+    /// column (docs/decisions/0015).
+    /// </summary>
+    public string? Country { get; set; }
     public long CreatedAt { get; set; }
     public long UpdatedAt { get; set; }
 
@@ -70,6 +77,7 @@ public sealed class Person
         PastDueSubscriptions = Count(fields, "stripe_subscription_past_due");
         TrialEnd = Time(fields, "stripe_trial_end");
         LastOrderAt = Time(fields, "stripe_last_create_order_date");
+        Country = Text(fields, "country")?.ToLowerInvariant();
         SetAmounts(fields);
     }
 

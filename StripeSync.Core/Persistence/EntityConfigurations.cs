@@ -124,6 +124,8 @@ internal sealed class PersonConfiguration : IEntityTypeConfiguration<Person>
         person.HasIndex(p => new { p.Mode, p.TrialingSubscriptions });
         person.HasIndex(p => new { p.Mode, p.PastDueSubscriptions });
         person.HasIndex(p => new { p.Mode, p.LastOrderAt });
+        // A custom segment on country reads the matching people from here, not every candidate's JSON (docs/decisions/0015).
+        person.HasIndex(p => new { p.Mode, p.Country });
         // "Syncing with Stripe" counts everyone with a customer id: an index-only count instead of reading every row.
         person.HasIndex(p => new { p.Mode, p.StripeCustomerId });
         // Money conditions select people by id from person_amounts (`Id IN (…)`) and check their mode: with both in one

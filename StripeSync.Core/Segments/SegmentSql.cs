@@ -24,7 +24,14 @@ internal sealed class SegmentSql
         ["stripe_trial_end"] = "TrialEnd",
         ["stripe_last_create_order_date"] = "LastOrderAt",
         ["last_activity"] = "LastActivity",
+        ["country"] = "Country",
     };
+
+    /// <summary>
+    /// Promoted text columns that hold the lower-case form text conditions compare (Stripe's statuses are lower case
+    /// already; <see cref="People.Person.SetFields"/> lower-cases country): compared as they are, so the index answers.
+    /// </summary>
+    private static readonly HashSet<string> LowerCase = new(StringComparer.Ordinal) { "stripe_subscription_status", "country" };
 
     private readonly bool postgres;
     private readonly ConnectionMode mode;
@@ -115,8 +122,7 @@ internal sealed class SegmentSql
     private string Text(string token, SegmentCondition c)
     {
         var x = Json(token, FieldKind.Text);
-        // Stripe's statuses are lower case already: comparing the column itself lets the index answer.
-        var lower = token == "stripe_subscription_status" ? x : $"lower({x})";
+        var lower = LowerCase.Contains(token) ? x : $"lower({x})";
         return c.Operator switch
         {
             FieldOperator.Equals => $"({lower} = {Add(c.Value!.Trim().ToLowerInvariant())})",

@@ -26,7 +26,7 @@ public sealed class SegmentConditionTests
     [
         ("ada", ConnectionMode.Live, 1, new()
         {
-            ["email"] = "ada@example.com", ["first_name"] = "Ada", ["city"] = "London", ["stripe_customer_id"] = "cus_ada",
+            ["email"] = "ada@example.com", ["first_name"] = "Ada", ["city"] = "London", ["country"] = "GB", ["stripe_customer_id"] = "cus_ada",
             ["stripe_subscription_status"] = "trialing", ["stripe_subscription_trial"] = 1, ["stripe_subscription_active"] = 0,
             ["stripe_trial_end"] = Ago(-5), ["stripe_delinquent"] = false, ["stripe_total_orders"] = 0,
             ["stripe_total_sales"] = new Dictionary<string, long>(), ["stripe_mrr"] = new Dictionary<string, long>(),
@@ -34,7 +34,7 @@ public sealed class SegmentConditionTests
         }),
         ("bob", ConnectionMode.Live, 20, new()
         {
-            ["email"] = "bob@example.com", ["first_name"] = "Bob", ["city"] = "Paris 100%_off", ["stripe_customer_id"] = "cus_bob",
+            ["email"] = "bob@example.com", ["first_name"] = "Bob", ["city"] = "Paris 100%_off", ["country"] = "US", ["stripe_customer_id"] = "cus_bob",
             ["stripe_subscription_status"] = "active", ["stripe_subscription_trial"] = 0, ["stripe_subscription_active"] = 2,
             ["stripe_trial_end"] = Ago(400), ["stripe_delinquent"] = true, ["stripe_total_orders"] = 12,
             ["stripe_total_sales"] = new Dictionary<string, long> { ["usd"] = 250_000, ["eur"] = 900 },
@@ -44,7 +44,7 @@ public sealed class SegmentConditionTests
         }),
         ("cy", ConnectionMode.Live, 200, new()
         {
-            ["email"] = "cy@example.com", ["first_name"] = "Cy", ["stripe_customer_id"] = "cus_cy",
+            ["email"] = "cy@example.com", ["first_name"] = "Cy", ["country"] = "us", ["stripe_customer_id"] = "cus_cy",
             ["stripe_subscription_status"] = "canceled", ["stripe_subscription_trial"] = 0, ["stripe_subscription_active"] = 0,
             ["stripe_delinquent"] = false, ["stripe_total_orders"] = 1,
             ["stripe_total_sales"] = new Dictionary<string, long> { ["eur"] = 120_000 },
@@ -54,7 +54,7 @@ public sealed class SegmentConditionTests
         ("dee", ConnectionMode.Live, null, new() { ["email"] = "dee@example.com" }),
         ("eve", ConnectionMode.Test, 1, new()
         {
-            ["email"] = "eve@example.com", ["stripe_customer_id"] = "cus_eve", ["stripe_subscription_status"] = "trialing", ["stripe_subscription_trial"] = 1,
+            ["email"] = "eve@example.com", ["country"] = "US", ["stripe_customer_id"] = "cus_eve", ["stripe_subscription_status"] = "trialing", ["stripe_subscription_trial"] = 1,
             // Test mode's money must not leak into live segments (person_amounts is filtered by mode).
             ["stripe_total_sales"] = new Dictionary<string, long> { ["usd"] = 900_000 }, ["stripe_mrr"] = new Dictionary<string, long> { ["usd"] = 100 },
         }),
@@ -82,6 +82,14 @@ public sealed class SegmentConditionTests
         yield return ("contains a quote is just text", All(OnField("city", FieldOperator.Contains, "' OR 1=1 --")), []);
         yield return ("text is set", All(OnField("city", FieldOperator.IsSet)), ["ada", "bob"]);
         yield return ("text is not set", All(OnField("city", FieldOperator.IsNotSet)), ["cy", "dee"]);
+        // country is a lower-cased column (docs/decisions/0015): the same answers as a field read from the JSON.
+        yield return ("country equals, any case", All(OnField("country", FieldOperator.Equals, " Us ")), ["bob", "cy"]);
+        yield return ("country not equals includes people without it", All(OnField("country", FieldOperator.NotEquals, "us")), ["ada", "dee"]);
+        yield return ("country contains", All(OnField("country", FieldOperator.Contains, "B")), ["ada"]);
+        yield return ("country is set", All(OnField("country", FieldOperator.IsSet)), ["ada", "bob", "cy"]);
+        yield return ("country is not set", All(OnField("country", FieldOperator.IsNotSet)), ["dee"]);
+        yield return ("status, country and a metric", All(OnField("stripe_subscription_status", FieldOperator.Equals, "active"),
+            OnField("country", FieldOperator.Equals, "US"), OnMetric("Successfully Paid", MetricOperator.Did, 1, 30)), ["bob"]);
         yield return ("number greater than", All(OnField("stripe_total_orders", FieldOperator.GreaterThan, "1")), ["bob"]);
         yield return ("number less than", All(OnField("stripe_total_orders", FieldOperator.LessThan, "1")), ["ada"]);
         yield return ("number equals", All(OnField("stripe_card_exp_year", FieldOperator.Equals, "2025")), ["bob"]);

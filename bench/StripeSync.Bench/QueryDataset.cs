@@ -214,7 +214,7 @@ public sealed class QueryDataset(int people, int events, Guid connectionId, Date
     private static readonly string[] PersonColumns =
     [
         "Id", "Mode", "Key", "Email", "Identified", "Name", "SearchText", "EmailUnsubscribed", "FieldsJson", "LastActivity", "CreatedAt", "UpdatedAt",
-        "StripeCustomerId", "SubscriptionStatus", "ActiveSubscriptions", "TrialingSubscriptions", "PastDueSubscriptions", "TrialEnd", "LastOrderAt",
+        "StripeCustomerId", "SubscriptionStatus", "ActiveSubscriptions", "TrialingSubscriptions", "PastDueSubscriptions", "TrialEnd", "LastOrderAt", "Country",
     ];
 
     private static readonly string[] LinkColumns = ["ConnectionId", "CustomerId", "PersonId"];
@@ -236,7 +236,7 @@ public sealed class QueryDataset(int people, int events, Guid connectionId, Date
                 [
                     person.Id, (int)person.Mode, person.Key, person.Email, person.Identified, person.Name, person.SearchText, person.EmailUnsubscribed,
                     person.FieldsJson, person.LastActivity, person.CreatedAt, person.UpdatedAt, person.StripeCustomerId, person.SubscriptionStatus,
-                    person.ActiveSubscriptions, person.TrialingSubscriptions, person.PastDueSubscriptions, person.TrialEnd, person.LastOrderAt,
+                    person.ActiveSubscriptions, person.TrialingSubscriptions, person.PastDueSubscriptions, person.TrialEnd, person.LastOrderAt, person.Country,
                 ],
                 [connectionId, customerIds[i], person.Id],
                 [.. person.Amounts.Select(a => new object?[] { a.PersonId, (int)a.Mode, a.Token, a.Currency, a.Amount })]);

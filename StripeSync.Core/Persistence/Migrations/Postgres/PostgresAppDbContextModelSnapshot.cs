@@ -602,6 +602,9 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     b.Property<int?>("ActiveSubscriptions")
                         .HasColumnType("integer");
 
+                    b.Property<string>("Country")
+                        .HasColumnType("text");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint");
 
@@ -671,6 +674,8 @@ namespace StripeSync.Core.Persistence.Migrations.Postgres
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("SearchText"), new[] { "gin_trgm_ops" });
 
                     b.HasIndex("Mode", "ActiveSubscriptions");
+
+                    b.HasIndex("Mode", "Country");
 
                     b.HasIndex("Mode", "Email");
 

@@ -588,6 +588,9 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.Property<int?>("ActiveSubscriptions")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Country")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -651,6 +654,8 @@ namespace StripeSync.Core.Persistence.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("Mode", "ActiveSubscriptions");
+
+                    b.HasIndex("Mode", "Country");
 
                     b.HasIndex("Mode", "Email");
 
