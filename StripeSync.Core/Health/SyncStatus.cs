@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using StripeSync.Core.Connections;
 using StripeSync.Core.Persistence;
@@ -16,14 +17,20 @@ public sealed record TypeProgress(string Type, long Done, long? Total, bool Fini
 /// <param name="GaveUp">True once it failed <c>InboxEvent.MaxAttempts</c> times and is no longer retried.</param>
 public sealed record FailedEvent(string Type, string EventId, string? Error, int Attempts, bool GaveUp, DateTimeOffset Created);
 
+/// <param name="State">
+/// The connection's stored state, except <c>stripe_unreachable</c> for a synced or lagging connection whose events poll
+/// has failed since <c>LastErrorAt</c>: the stored state still says where the sync stands, but nothing new arrives.
+/// </param>
 /// <param name="FailedEvents">How many events were given up on.</param>
 /// <param name="RecentFailures">The newest failing events with their reasons (at most <see cref="SyncStatus.RecentFailureCount"/>).</param>
+/// <param name="Severity"><c>ok</c>, <c>info</c>, <c>warning</c> or <c>error</c>: how much the state needs a person.</param>
+/// <param name="Detail">What the state means for the data, where it needs saying (Stripe unreachable: since when).</param>
 public sealed record ConnectionStatus(
     Guid Id, string Mode, string State, string KeyHint, string Sync,
     IReadOnlyList<TypeProgress> Backfill, DateTimeOffset? LastWebhookAt, DateTimeOffset? LastEventAt,
     double ProcessingLagSeconds, int PendingEvents, int PendingPeople, int FailedEvents, IReadOnlyList<FailedEvent> RecentFailures,
     long RejectedWebhooks, int UnidentifiedCustomers, int People,
-    string? LastError, DateTimeOffset? LastErrorAt, TrafficSnapshot? Traffic, bool Demo);
+    string? LastError, DateTimeOffset? LastErrorAt, TrafficSnapshot? Traffic, bool Demo, string Severity, string? Detail);
 
 public static class ImportProgress
 {
@@ -44,7 +51,9 @@ public static class ImportProgress
     }
 }
 
-public sealed record SyncStatusReport(string State, string Message, IReadOnlyList<ConnectionStatus> Connections);
+/// <param name="State">The most severe of the connections' states.</param>
+/// <param name="Severity">That state's severity (see <see cref="ConnectionStatus.Severity"/>).</param>
+public sealed record SyncStatusReport(string State, string Message, IReadOnlyList<ConnectionStatus> Connections, string Severity);
 
 /// <summary>The numbers behind Sync health and <c>GET /api/v1/status</c>.</summary>
 public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connections.Connections connections, TimeProvider clock)
@@ -58,7 +67,7 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
         if (all.Count == 0)
         {
             return new SyncStatusReport("not_connected",
-                "No Stripe account is connected yet. Connect one with POST /api/v1/connections or in the app's connect wizard.", []);
+                "No Stripe account is connected yet. Connect one with POST /api/v1/connections or in the app's connect wizard.", [], "info");
         }
 
         var now = clock.GetUtcNow();
@@ -82,21 +91,45 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
             var customers = db.PersonCustomers.Where(l => l.ConnectionId == c.Id);
             var unidentified = await db.People.Where(p => !p.Identified && customers.Any(l => l.PersonId == p.Id)).CountAsync(ct);
             var people = await db.People.Where(p => customers.Any(l => l.PersonId == p.Id)).CountAsync(ct);
+            var lastEventAt = c.LastEventCreated > 0 ? DateTimeOffset.FromUnixTimeSeconds(c.LastEventCreated) : (DateTimeOffset?)null;
+            var (state, detail) = StateOf(c, lastEventAt, now);
             list.Add(new ConnectionStatus(
-                c.Id, Lower(c.Mode), Lower(c.State), c.KeyHint, Lower(c.Sync),
+                c.Id, Lower(c.Mode), state, c.KeyHint, Lower(c.Sync),
                 [.. cursors.OrderBy(b => b.Type).Select(b => Progress(b, [.. slices[b.Type]]))],
-                c.LastWebhookAt, c.LastEventCreated > 0 ? DateTimeOffset.FromUnixTimeSeconds(c.LastEventCreated) : null,
+                c.LastWebhookAt, lastEventAt,
                 oldestPending is { } t ? Math.Max(0, (now - DateTimeOffset.FromUnixTimeMilliseconds(t)).TotalSeconds) : 0,
                 pending, pendingPeople, failed,
                 [.. failures.Select(f => new FailedEvent(f.Type, f.EventId, f.Error, f.Attempts, f.Attempts >= Ingestion.InboxEvent.MaxAttempts,
                     DateTimeOffset.FromUnixTimeSeconds(f.Created)))],
                 c.RejectedWebhooks, unidentified, people, c.LastError, c.LastErrorAt,
-                c.Sync == SyncChoice.NotChosen ? null : connections.ClientFor(c).Traffic.Snapshot(), c.IsDemo));
+                c.Sync == SyncChoice.NotChosen ? null : connections.ClientFor(c).Traffic.Snapshot(), c.IsDemo, SeverityOf(state), detail));
         }
 
-        var worst = list.Select(s => s.State).OrderBy(Severity).Last();
-        return new SyncStatusReport(worst, Describe(worst), list);
+        var worst = list.Select(s => s.State).OrderBy(Rank).Last();
+        return new SyncStatusReport(worst, Describe(worst), list, SeverityOf(worst));
     }
+
+    /// <summary>
+    /// The state shown: the stored one, unless the sync follows Stripe (synced, lagging) and its events poll has been
+    /// failing. The stored state is left alone, so the import, the poll and the key checks that read it work as before,
+    /// and the next poll that Stripe answers clears the error and the state is synced again.
+    /// </summary>
+    internal static (string State, string? Detail) StateOf(Connection c, DateTimeOffset? lastEventAt, DateTimeOffset now)
+    {
+        if (c.State is not (ConnectionState.Synced or ConnectionState.Lagging) || !Ingestion.Inbox.EventsPoll.PollFailed(c) || c.LastErrorAt is not { } since)
+        {
+            return (Lower(c.State), null);
+        }
+
+        var newest = lastEventAt is { } e ? $"; the newest Stripe change StripeSync has is from {At(e, now)}" : "";
+        return ("stripe_unreachable",
+            $"Stripe unreachable since {At(since, now)}{newest}. Changes made in Stripe since then are missing here until it answers; " +
+            "the events poll retries every minute and catches up by itself.");
+    }
+
+    /// <summary>A time as a person reads it on the page: the hour today, the date and hour before.</summary>
+    private static string At(DateTimeOffset time, DateTimeOffset now) =>
+        time.ToUniversalTime().ToString(time.UtcDateTime.Date == now.UtcDateTime.Date ? "HH:mm 'UTC'" : "yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
     private static TypeProgress Progress(Ingestion.BackfillCursor b, IReadOnlyCollection<Ingestion.BackfillSlice> slices)
     {
@@ -108,14 +141,23 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
             b.Done ? null : Ingestion.Backfill.ImportSpan.SecondsLeft(fraction, elapsed) is { } left ? Math.Round(left) : null);
     }
 
-    private static int Severity(string state) => state switch
+    private static int Rank(string state) => state switch
     {
         "synced" => 0,
         "connected" => 1,
         "importing" => 2,
         "lagging" => 3,
-        "error" => 4,
-        _ => 5,
+        "stripe_unreachable" => 4,
+        "error" => 5,
+        _ => 6,
+    };
+
+    private static string SeverityOf(string state) => state switch
+    {
+        "synced" => "ok",
+        "connected" or "importing" => "info",
+        "lagging" or "stripe_unreachable" => "warning",
+        _ => "error",
     };
 
     private static string Describe(string state) => state switch
@@ -124,6 +166,7 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
         "connected" => "Connected; choose import or skip to start syncing.",
         "importing" => "Importing existing customers and history.",
         "lagging" => "Behind Stripe; see each connection's last error.",
+        "stripe_unreachable" => "Stripe does not answer: changes made in Stripe since then are missing until it does; see each connection.",
         "error" => "A connection has an error; see its last error.",
         _ => "Stripe refused a key (revoked); replace it in Settings → Connections.",
     };

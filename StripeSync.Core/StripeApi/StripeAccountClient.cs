@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 using Stripe;
 
@@ -30,6 +31,29 @@ public sealed class StripeCallException(int status, string? type, string? code, 
 public sealed class StripeAccountClient
 {
     private const int PageSize = 100;
+
+    /// <summary>
+    /// Where each type lives and what comes expanded with its object, once for both a retrieve and a list, so a record
+    /// from the backfill and one fetched for a webhook carry the same fields.
+    /// </summary>
+    private static readonly FrozenDictionary<StripeObjectType, Resource> Resources = new Dictionary<StripeObjectType, Resource>
+    {
+        // The default payment method comes with its customer: the card on file, even of a customer who never paid.
+        [StripeObjectType.Customer] = new("/v1/customers", ["invoice_settings.default_payment_method"]),
+        [StripeObjectType.Product] = new("/v1/products", []),
+        [StripeObjectType.Price] = new("/v1/prices", ["tiers"]),
+        [StripeObjectType.Coupon] = new("/v1/coupons", []),
+        // Stripe lists only subscriptions that are not canceled unless asked for every status.
+        [StripeObjectType.Subscription] = new("/v1/subscriptions", ["discounts", "items.data.discounts"], ListFilter: "status=all"),
+        [StripeObjectType.Invoice] = new("/v1/invoices", []),
+        [StripeObjectType.InvoicePayment] = new("/v1/invoice_payments", []),
+        [StripeObjectType.Charge] = new("/v1/charges", []),
+        [StripeObjectType.Refund] = new("/v1/refunds", []),
+        [StripeObjectType.CheckoutSession] = new("/v1/checkout/sessions", ["line_items"]),
+        // Not listed: the backfill gets each customer's default one expanded on the customer.
+        [StripeObjectType.PaymentMethod] = new("/v1/payment_methods", [], Listed: false),
+    }.ToFrozenDictionary();
+
     private readonly StripeClient client;
     private readonly bool livemode;
 
@@ -48,22 +72,12 @@ public sealed class StripeAccountClient
     /// </summary>
     public async Task<RecordPage> ListAsync(StripeObjectType type, string? cursor, long? from, long? before, CancellationToken ct)
     {
-        var (path, expand) = type switch
+        if (!Resources.TryGetValue(type, out var resource) || !resource.Listed)
         {
-            // The default payment method comes with its customer: the card on file, even of a customer who never paid.
-            StripeObjectType.Customer => ("/v1/customers", new[] { "data.invoice_settings.default_payment_method" }),
-            StripeObjectType.Product => ("/v1/products", []),
-            StripeObjectType.Price => ("/v1/prices", ["data.tiers"]),
-            StripeObjectType.Coupon => ("/v1/coupons", []),
-            StripeObjectType.Subscription => ("/v1/subscriptions?status=all", ["data.discounts", "data.items.data.discounts"]),
-            StripeObjectType.Invoice => ("/v1/invoices", []),
-            StripeObjectType.InvoicePayment => ("/v1/invoice_payments", []),
-            StripeObjectType.Charge => ("/v1/charges", []),
-            StripeObjectType.Refund => ("/v1/refunds", []),
-            StripeObjectType.CheckoutSession => ("/v1/checkout/sessions", ["data.line_items"]),
-            _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not listed by the backfill."),
-        };
-        var query = Query(path, cursor, expand) + (from is { } f ? $"&created%5Bgte%5D={f}" : "") + (before is { } b ? $"&created%5Blt%5D={b}" : "");
+            throw new ArgumentOutOfRangeException(nameof(type), type, "Not listed by the backfill.");
+        }
+
+        var query = Query(resource.ListPath, cursor, resource.ListExpand) + (from is { } f ? $"&created%5Bgte%5D={f}" : "") + (before is { } b ? $"&created%5Blt%5D={b}" : "");
         using var page = await GetJsonAsync(query, ct);
         var (items, hasMore, last) = StripeJsonReader.List(page.RootElement, o => StripeJsonReader.Read(o, type, livemode));
         return new RecordPage(items, hasMore && last is not null ? last : null);
@@ -116,22 +130,7 @@ public sealed class StripeAccountClient
     /// <summary>The current state of one object (invoice lines complete), or null if Stripe no longer has it.</summary>
     public async Task<StripeRecord?> RetrieveAsync(StripeObjectType type, string id, CancellationToken ct)
     {
-        var (path, expand) = type switch
-        {
-            StripeObjectType.Customer => ("/v1/customers/", new[] { "invoice_settings.default_payment_method" }),
-            StripeObjectType.Product => ("/v1/products/", []),
-            StripeObjectType.Price => ("/v1/prices/", ["tiers"]),
-            StripeObjectType.Coupon => ("/v1/coupons/", []),
-            StripeObjectType.Subscription => ("/v1/subscriptions/", ["discounts", "items.data.discounts"]),
-            StripeObjectType.Invoice => ("/v1/invoices/", []),
-            StripeObjectType.InvoicePayment => ("/v1/invoice_payments/", []),
-            StripeObjectType.Charge => ("/v1/charges/", []),
-            StripeObjectType.Refund => ("/v1/refunds/", []),
-            StripeObjectType.CheckoutSession => ("/v1/checkout/sessions/", ["line_items"]),
-            StripeObjectType.PaymentMethod => ("/v1/payment_methods/", []),
-            _ => (null, []),
-        };
-        if (path is null)
+        if (!Resources.TryGetValue(type, out var resource))
         {
             return null;
         }
@@ -139,7 +138,7 @@ public sealed class StripeAccountClient
         try
         {
             StripeRecord record;
-            using (var json = await GetJsonAsync(path + Uri.EscapeDataString(id) + Expansions(expand, '?'), ct))
+            using (var json = await GetJsonAsync(resource.Path + "/" + Uri.EscapeDataString(id) + Expansions(resource.Expand, '?'), ct))
             {
                 record = StripeJsonReader.Read(json.RootElement, type, livemode);
             }
@@ -253,6 +252,14 @@ public sealed class StripeAccountClient
         {
             return e;
         }
+    }
+
+    /// <summary>One object type's endpoint. A list wraps its objects in <c>data</c>, so it asks each expansion under <c>data.</c>.</summary>
+    private sealed record Resource(string Path, string[] Expand, string? ListFilter = null, bool Listed = true)
+    {
+        public string ListPath { get; } = ListFilter is null ? Path : $"{Path}?{ListFilter}";
+
+        public string[] ListExpand { get; } = [.. Expand.Select(e => "data." + e)];
     }
 
     private static StripeError? StripeErrorOf(string? json)

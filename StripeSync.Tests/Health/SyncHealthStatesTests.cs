@@ -66,6 +66,35 @@ public sealed class SyncHealthStatesTests : PageContext
     }
 
     [Fact]
+    public async Task A_synced_connection_whose_poll_fails_shows_stripe_unreachable_since_then_as_a_warning()
+    {
+        await ConnectAsync(ConnectionState.Synced,
+            error: "Stripe could not be reached by the events poll (An error occurred while sending the request.). Changes made meanwhile are fetched from the Events API as soon as it answers; the poll retries every minute.");
+
+        var page = Render<SyncHealth>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(".health-frame[data-state=stripe_unreachable]")));
+        Assert.Equal("Stripe unreachable", page.Find(".health-state").TextContent.Trim());
+        var detail = page.Find(".health-detail");
+        // ConnectAsync stamps the error five minutes before the page's "now".
+        Assert.Contains($"Stripe unreachable since {Now.AddMinutes(-5).UtcDateTime:HH:mm} UTC", detail.TextContent, StringComparison.Ordinal);
+        Assert.Contains("mud-alert-text-warning", detail.ClassName, StringComparison.Ordinal);
+        Assert.Contains("could not be reached by the events poll", page.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_synced_connection_that_only_lacks_a_webhook_stays_synced()
+    {
+        await ConnectAsync(ConnectionState.Synced,
+            error: "No webhook endpoint (registering it failed: Stripe answered 500); StripeSync polls Stripe's Events API every minute instead.");
+
+        var page = Render<SyncHealth>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(".health-frame[data-state=synced]")));
+        Assert.Empty(page.FindAll(".health-detail"));
+    }
+
+    [Fact]
     public async Task Failed_events_are_listed_with_their_reasons_under_the_count()
     {
         var live = await ConnectAsync(ConnectionState.Synced);

@@ -97,6 +97,35 @@ public sealed class BackfillJobTests
         Assert.Equal(sim.Account.All<Invoice>(livemode: true).Count, fetched[StripeObjectType.Invoice]);
     }
 
+    [Fact]
+    public async Task A_run_that_loses_a_slice_to_another_run_leaves_it_to_that_run_instead_of_fetching_pages_it_must_drop()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 1000, Seed = 18 });
+        var steal = new StealSlice(StripeObjectType.Customer);
+        await using var import = await ImportHost.StartAsync(sim, steal);
+        await import.Job.StartAsync(import.ConnectionId, default);
+
+        // The whole run, to its end: every page of the lost slice it fetched after the loss would be dropped too.
+        await import.Job.RunAsync(import.ConnectionId, default);
+
+        Assert.True(steal.Stolen);
+        // The page on its way when the slice was lost is the only one: the slice was not restarted at its old page count.
+        Assert.Equal(1, import.Commits.Sum(c => c.Dropped));
+        await import.AssertSlicesCountWhatIsStoredAsync();
+
+        // The other run is played by the interceptor, so nobody walks the slice on: a later run reads it as left and ends the import.
+        for (var i = 0; i < 10 && await import.OpenSlicesAsync() > 0; i++)
+        {
+            await import.Job.RunAsync(import.ConnectionId, default);
+        }
+
+        Assert.Equal(0, await import.OpenSlicesAsync());
+        Assert.Equal(1, import.Commits.Sum(c => c.Dropped));
+        var fetched = await import.FetchedPerTypeAsync();
+        Assert.Equal(sim.Account.All<Customer>(livemode: true).Count, fetched[StripeObjectType.Customer]);
+        Assert.Equal(1, import.Jobs.Derives);
+    }
+
     /// <summary>
     /// Plays another run of the job: once the type's first slice has one page stored, it walks that slice on by a page
     /// (the same cursor, one more page counted) inside whichever transaction next writes a slice.

@@ -344,6 +344,51 @@ public sealed class LiveSyncTests
     }
 
     [Fact]
+    public async Task During_a_stripe_outage_status_says_unreachable_since_the_first_failed_poll_and_synced_once_stripe_answers()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 10, Seed = 29 });
+        var settings = Stripe(sim);
+        settings["Stripe:MaxRetries"] = "1";
+        settings["Stripe:InitialBackoff"] = "00:00:00.010";
+        await using var app = AppHost.Start(extra: settings);
+        var api = app.WithApiKey(AppHost.AdminApiKey);
+        var id = await SyncWait.ConnectAsync(api, "rk_live_sim_full", "skip");
+        await SyncWait.UntilAsync(api, "synced");
+        var poll = app.Services.GetRequiredService<EventsPoll>();
+
+        // Stripe answers every request 500, the retry included: two polls fail a few moments apart.
+        sim.Faults.FailureRate = 1;
+        await poll.PollAsync(id, default);
+        var first = await api.GetFromJsonAsync<JsonElement>("/api/v1/status");
+        await Task.Delay(1_100);
+        await poll.PollAsync(id, default);
+        var second = await api.GetFromJsonAsync<JsonElement>("/api/v1/status");
+
+        Assert.True(sim.Faults.Failed >= 4, "both polls were meant to meet Stripe's 500s");
+        foreach (var status in new[] { first, second })
+        {
+            Assert.Equal("stripe_unreachable", status.GetProperty("state").GetString());
+            Assert.Equal("warning", status.GetProperty("severity").GetString());
+            Assert.Equal("warning", status.GetProperty("connections")[0].GetProperty("severity").GetString());
+        }
+
+        // The outage is dated from its first failed poll, not the latest.
+        var since = first.GetProperty("connections")[0].GetProperty("lastErrorAt").GetDateTimeOffset();
+        var connection = second.GetProperty("connections")[0];
+        Assert.Equal(since, connection.GetProperty("lastErrorAt").GetDateTimeOffset());
+        Assert.Contains($"Stripe unreachable since {since.UtcDateTime:HH:mm} UTC", connection.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // Stripe answers again: the next poll walks the events and the connection is synced, with nothing left to say.
+        sim.Faults.FailureRate = 0;
+        await poll.PollAsync(id, default);
+        var back = await api.GetFromJsonAsync<JsonElement>("/api/v1/status");
+        Assert.Equal("synced", back.GetProperty("state").GetString());
+        Assert.Equal("ok", back.GetProperty("severity").GetString());
+        Assert.Equal(JsonValueKind.Null, back.GetProperty("connections")[0].GetProperty("detail").ValueKind);
+        Assert.Equal(JsonValueKind.Null, back.GetProperty("connections")[0].GetProperty("lastError").ValueKind);
+    }
+
+    [Fact]
     public async Task A_webhook_registration_that_fails_with_500_after_the_retries_still_imports_and_polls()
     {
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 20, Seed = 23 });

@@ -158,6 +158,12 @@ public sealed partial class BackfillJob(
         private readonly SemaphoreSlim writer = new(1, 1);
         private readonly SemaphoreSlim pulse = new(0);
         private readonly HashSet<BackfillSlice> running = [];
+
+        /// <summary>
+        /// Slices another run of this job walked on under this one (its optimistic check failed): that run walks them, so
+        /// this one leaves them; restarted, each of its pages would be fetched only to be dropped, until the run's end.
+        /// </summary>
+        private readonly HashSet<BackfillSlice> lost = [];
         private readonly List<Exception> failures = [];
         private readonly List<Page> waiting = [];
         private readonly long deadline = clock.GetTimestamp() + (long)(ISyncJobs.RunBudget.TotalSeconds * clock.TimestampFrequency);
@@ -235,7 +241,7 @@ public sealed partial class BackfillJob(
                 foreach (var type in slices.Where(s => !s.Done).Select(s => s.Type).Distinct().ToList())
                 {
                     var walking = running.Count(s => s.Type == type);
-                    foreach (var slice in slices.Where(s => s.Type == type && !s.Done && !running.Contains(s)).ToList())
+                    foreach (var slice in slices.Where(s => s.Type == type && !s.Done && !running.Contains(s) && !lost.Contains(s)).ToList())
                     {
                         if (walking++ >= WalkersPerType)
                         {
@@ -276,7 +282,7 @@ public sealed partial class BackfillJob(
             BackfillSlice? best = null;
             var bestLeft = 1.5;
             long bestLow = 0;
-            foreach (var slice in running.Where(s => s.Type == type && s.Reached is not null))
+            foreach (var slice in running.Where(s => s.Type == type && s.Reached is not null && !lost.Contains(s)))
             {
                 var low = slice.From ?? StripeEpoch;
                 var top = slice.Before ?? (cursors[type].NewestCreated ?? slice.Reached!.Value) + 1;
@@ -430,9 +436,9 @@ public sealed partial class BackfillJob(
         /// <summary>
         /// Stores the pages (one per slice: a walker waits for its page before it hands over the next) with their slices'
         /// cursors in one transaction. Objects older than a slice's lower bound (raised by a cut while the page was on its
-        /// way) are the new slice's. A page whose slice another run of this job walked on is dropped, and its slice stops;
-        /// the rest commit. A failed transaction stores none of them and fails every walker in it, as one page's failure
-        /// did before: the run ends with it and Hangfire retries.
+        /// way) are the new slice's. A page whose slice another run of this job walked on is dropped, and its slice stops
+        /// for the rest of this run, with the state that run left it in; the rest commit. A failed transaction stores none
+        /// of them and fails every walker in it, as one page's failure did before: the run ends with it and Hangfire retries.
         /// </summary>
         private async Task WriteBatchAsync(List<Page> batch)
         {
@@ -464,10 +470,20 @@ public sealed partial class BackfillJob(
 
                 await StateStore.UpsertPagesAsync(db, connectionId, [.. kept.SelectMany(p => p.Items)], now, CancellationToken.None);
 
+                // A slice lost now, and, when a slice ends, those lost before: only the database knows how far the other run got.
+                var ending = kept.Where(p => p.Done).Select(p => p.Page.Slice).ToHashSet();
+                var taken = plans.Except(kept).Select(p => p.Page.Slice).ToList();
+                var reread = new List<(BackfillSlice Slice, BackfillSlice Row)>();
+                foreach (var slice in ending.Count > 0 ? taken.Union(lost.Where(s => !s.Done)) : taken)
+                {
+                    reread.Add((slice, await db.BackfillSlices.AsNoTracking()
+                        .SingleAsync(s => s.ConnectionId == connectionId && s.Type == slice.Type && s.Slice == slice.Slice, CancellationToken.None)));
+                }
+
                 // Done as the slices will be once this commits: the page that ends a type's (or the import's) last slice
                 // marks it, in the same transaction, whichever other slices end beside it.
-                var ending = kept.Where(p => p.Done).Select(p => p.Page.Slice).ToHashSet();
-                bool DoneAfter(BackfillSlice s) => s.Done || ending.Contains(s);
+                var doneElsewhere = reread.Where(r => r.Row.Done).Select(r => r.Slice).ToHashSet();
+                bool DoneAfter(BackfillSlice s) => s.Done || ending.Contains(s) || doneElsewhere.Contains(s);
                 var finished = ending.Count > 0 && slices.All(DoneAfter);
                 foreach (var type in kept.GroupBy(p => p.Page.Slice.Type))
                 {
@@ -509,6 +525,16 @@ public sealed partial class BackfillJob(
                     }
                 }
 
+                foreach (var (slice, row) in reread)
+                {
+                    lost.Add(slice);
+                    lock (slice)
+                    {
+                        (slice.From, slice.Before, slice.Cursor, slice.Reached, slice.Done, slice.Pages, slice.Fetched) =
+                            (row.From, row.Before, row.Cursor, row.Reached, row.Done, row.Pages, row.Fetched);
+                    }
+                }
+
                 Finished |= finished;
                 commits++;
                 written += kept.Count;
@@ -516,7 +542,7 @@ public sealed partial class BackfillJob(
                 LogCommit(logger, kept.Count, batch.Count - kept.Count, kept.Sum(p => p.Items.Count), clock.GetElapsedTime(started).TotalMilliseconds);
                 foreach (var plan in plans)
                 {
-                    // Dropped: another run of this job walked the slice on, and its pages stand.
+                    // Dropped: another run of this job walked the slice on, and its pages stand; that run goes on with it.
                     plan.Page.GoesOn.TrySetResult(kept.Contains(plan) && !plan.Done);
                 }
             }

@@ -20,8 +20,11 @@ public sealed class EventsPoll(
 
     private const string Unreachable = "Stripe could not be reached by the events poll";
 
-    /// <summary>The connection's last error is the one a failed poll left (and a complete walk clears).</summary>
-    private static bool PollFailed(Connection c) => c.LastError?.StartsWith(Unreachable, StringComparison.Ordinal) == true;
+    /// <summary>
+    /// The connection's last error is the one a failed poll left (and a complete walk clears): Stripe has not answered
+    /// since <see cref="Connection.LastErrorAt"/>, the first failed poll of the outage.
+    /// </summary>
+    public static bool PollFailed(Connection c) => c.LastError?.StartsWith(Unreachable, StringComparison.Ordinal) == true;
 
     public async Task PollAllAsync(CancellationToken ct)
     {
@@ -42,9 +45,9 @@ public sealed class EventsPoll(
     /// </summary>
     private async Task RetryWebhookAsync(Guid connectionId, CancellationToken ct)
     {
-        // Read after the poll: a poll that just failed (Stripe down) is a recent error, so no registration is tried now.
+        // Read after the poll: while polls fail (Stripe down) no registration is tried.
         if (options.Value.PublicUrl is not { } publicUrl || await connections.FindAsync(connectionId, ct) is not { } connection
-            || connection.WebhookEndpointId is not null || connection.State == ConnectionState.KeyRevoked
+            || connection.WebhookEndpointId is not null || connection.State == ConnectionState.KeyRevoked || PollFailed(connection)
             || (connection.LastErrorAt is { } at && clock.GetUtcNow() - at < options.Value.WebhookRetryInterval))
         {
             return;
@@ -116,8 +119,13 @@ public sealed class EventsPoll(
             logger.LogWarning(e, "Events poll of connection {ConnectionId} failed", connectionId);
             await connections.UpdateAsync(connectionId, c =>
             {
+                // The first failed poll of an outage keeps its time: Sync health says since when Stripe has not answered.
+                if (!PollFailed(c) || c.LastErrorAt is null)
+                {
+                    c.LastErrorAt = clock.GetUtcNow();
+                }
+
                 c.LastError = $"{Unreachable} ({e.Message}). Changes made meanwhile are fetched from the Events API as soon as it answers; the poll retries every minute.";
-                c.LastErrorAt = clock.GetUtcNow();
             }, ct);
             return;
         }
