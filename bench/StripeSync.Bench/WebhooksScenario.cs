@@ -24,7 +24,8 @@ public static partial class WebhooksScenario
     private const string ApiKey = "ssk_bench_webhooks_0123456789abcdef";
 
     public sealed record RunResult(int Sent, int Accepted, int Refused, TimeSpan Intake, IReadOnlyList<double> LatenciesMs, int BacklogAtEnd,
-        TimeSpan Drained, TimeSpan? Derived, int Failed, long PeakMegabytes, CpuShare Cpu, WriterBatches Batches, ProcessorBatches Applied)
+        TimeSpan Drained, TimeSpan? Derived, int Failed, long PeakMegabytes, CpuShare Cpu, WriterBatches Batches, ProcessorBatches Applied,
+        LockHolders Holders)
     {
         public double AcceptedPerSecond => Accepted / Intake.TotalSeconds;
 
@@ -83,6 +84,20 @@ public static partial class WebhooksScenario
             return new ProcessorBatches(batches.Count, batches.Sum(b => b.Events), batches.Sum(b => b.Asked), batches.Sum(b => b.Ms) / 1000);
         }
     }
+
+    /// <summary>
+    /// The other writers' longest transactions while the burst was sent, from their Debug logs: on SQLite the inbox writer
+    /// waits for each (the processor's whole batch time; derivation's write transaction, its reads come before it).
+    /// </summary>
+    public sealed record LockHolders(double ProcessorMaxMs, double DeriveMaxMs)
+    {
+        public static LockHolders From(IReadOnlyCollection<string> logLines) => new(
+            logLines.Select(l => AppliedLine().Match(l)).Where(m => m.Success).Select(m => double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty().Max(),
+            logLines.Select(l => DerivedLine().Match(l)).Where(m => m.Success).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty().Max());
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Derived a batch of \d+ customers: read [\d.]+ ms, write transaction ([\d.]+) ms")]
+    private static partial System.Text.RegularExpressions.Regex DerivedLine();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"Applied a batch of (\d+) events \((\d+) asked of Stripe\) in ([\d.]+) ms")]
     private static partial System.Text.RegularExpressions.Regex AppliedLine();
@@ -173,7 +188,7 @@ public static partial class WebhooksScenario
                     $"backlog {result.BacklogAtEnd:N0}, drained after {result.Drained.TotalSeconds:N1} s = {result.AppliedPerSecond:N0}/s; " +
                     $"people derived after {result.Derived?.TotalSeconds.ToString("N1", CultureInfo.InvariantCulture) ?? "(timed out)"} s; failed {result.Failed}; peak {result.PeakMegabytes:N0} MB; " +
                     $"cores busy while sending: app {result.Cpu.App:N2}, load generator {result.Cpu.LoadGenerator:N2}, rest {result.Cpu.Rest:N2}; " +
-                    $"writer batches {result.Batches.Count:N0}, {result.Batches.DeliveriesPerBatch:N1} deliveries each, p50 {result.Batches.P50Ms:N1} ms, p99 {result.Batches.P99Ms:N1} ms; " +
+                    $"writer batches {result.Batches.Count:N0}, {result.Batches.DeliveriesPerBatch:N1} deliveries each, p50 {result.Batches.P50Ms:N1} ms, p99 {result.Batches.P99Ms:N1} ms; longest processor / derive write {result.Holders.ProcessorMaxMs:N0} / {result.Holders.DeriveMaxMs:N0} ms; " +
                     $"processor batches {result.Applied.Count:N0} ({result.Applied.Events:N0} events, {result.Applied.Asked:N0} asked of Stripe), at work {result.Applied.BusySeconds:N1} s of the drain");
             }
 
@@ -204,13 +219,14 @@ public static partial class WebhooksScenario
         var (sent, cpu) = await CpuShare.MeasureAsync(app, () => SendAsync(url, secret, batch));
         var (latencies, accepted, refused) = sent;
         var intake = clock.Elapsed;
-        var batches = WriterBatches.From(app.LogLines().Skip(logged));
+        var whileSending = app.LogLines().Skip(logged).ToList();
+        var batches = WriterBatches.From(whileSending);
         var backlog = (await StatusAsync(api, connectionId)).Pending;
         var drained = await WaitAsync(api, connectionId, s => s.Pending == 0, TimeSpan.FromMinutes(10)) ?? throw new TimeoutException("The inbox did not drain in 10 minutes.");
         var derived = await WaitAsync(api, connectionId, s => s.PendingPeople == 0, TimeSpan.FromMinutes(5));
         var status = await StatusAsync(api, connectionId);
         return new RunResult(batch.Count, accepted, refused, intake, latencies, backlog, drained + intake, derived is null ? null : derived + drained + intake,
-            status.Failed, app.PeakMegabytes(), cpu, batches, ProcessorBatches.From(app.LogLines().Skip(logged)));
+            status.Failed, app.PeakMegabytes(), cpu, batches, ProcessorBatches.From(app.LogLines().Skip(logged)), LockHolders.From(whileSending));
     }
 
     /// <summary>32 senders, each posting the next unsent event as soon as its previous one was answered.</summary>
@@ -360,13 +376,13 @@ public static partial class WebhooksScenario
         section.AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Goal (issue 7): at least 3,000 accepted/s with p99 under 50 ms, and at least 5,000 applied/s — {string.Join("; ", verdicts)}.")
             .AppendLine()
-            .AppendLine("| database | cores busy while sending (of 2): app / load generator / rest of machine | inbox writer batches while sending | deliveries per batch | batch write p50 / p99 ms | processor batches | events asked of Stripe (same-second ties) | processor at work, s of the drain |")
-            .AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
+            .AppendLine("| database | cores busy while sending (of 2): app / load generator / rest of machine | inbox writer batches while sending | deliveries per batch | batch write p50 / p99 ms | longest processor / derivation write while sending, ms | processor batches | events asked of Stripe (same-second ties) | processor at work, s of the drain |")
+            .AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var (provider, runResults) in results)
         {
             var median = runResults.OrderBy(r => r.AcceptedPerSecond).ElementAt(runResults.Count / 2);
             section.AppendLine(CultureInfo.InvariantCulture,
-                $"| {provider} | {median.Cpu.App:N2} / {median.Cpu.LoadGenerator:N2} / {median.Cpu.Rest:N2} | {median.Batches.Count:N0} | {median.Batches.DeliveriesPerBatch:N1} | {median.Batches.P50Ms:N1} / {median.Batches.P99Ms:N1} | {median.Applied.Count:N0} | {median.Applied.Asked:N0} | {median.Applied.BusySeconds:N1} of {median.Drained.TotalSeconds:N1} |");
+                $"| {provider} | {median.Cpu.App:N2} / {median.Cpu.LoadGenerator:N2} / {median.Cpu.Rest:N2} | {median.Batches.Count:N0} | {median.Batches.DeliveriesPerBatch:N1} | {median.Batches.P50Ms:N1} / {median.Batches.P99Ms:N1} | {median.Holders.ProcessorMaxMs:N0} / {median.Holders.DeriveMaxMs:N0} | {median.Applied.Count:N0} | {median.Applied.Asked:N0} | {median.Applied.BusySeconds:N1} of {median.Drained.TotalSeconds:N1} |");
         }
 
         section.AppendLine()
