@@ -72,19 +72,23 @@ public static partial class WebhooksScenario
         }
     }
 
-    /// <summary>The inbox processor's batch transactions until the inbox drained, from its own Debug log: how much of the drain it was at work.</summary>
-    public sealed record ProcessorBatches(int Count, int Events, int Asked, double BusySeconds)
+    /// <summary>
+    /// The inbox processor's batches until the inbox drained, from its own Debug log: how much of the drain it was at work,
+    /// and how much of that in its write transactions (on SQLite, the time it holds the database's one write lock).
+    /// </summary>
+    public sealed record ProcessorBatches(int Count, int Events, int Asked, double BusySeconds, double TransactionSeconds)
     {
         public static ProcessorBatches From(IEnumerable<string> logLines)
         {
             var batches = logLines.Select(l => AppliedLine().Match(l)).Where(m => m.Success).Select(m => (
                 Events: int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), Asked: int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
-                Ms: double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture))).ToList();
-            return new ProcessorBatches(batches.Count, batches.Sum(b => b.Events), batches.Sum(b => b.Asked), batches.Sum(b => b.Ms) / 1000);
+                Ms: double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture),
+                InTransaction: m.Groups[4].Success ? double.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture) : 0)).ToList();
+            return new ProcessorBatches(batches.Count, batches.Sum(b => b.Events), batches.Sum(b => b.Asked), batches.Sum(b => b.Ms) / 1000, batches.Sum(b => b.InTransaction) / 1000);
         }
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"Applied a batch of (\d+) events \((\d+) asked of Stripe\) in ([\d.]+) ms")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"Applied a batch of (\d+) events \((\d+) asked of Stripe\) in ([\d.]+) ms(?:, ([\d.]+) ms of it in the transaction)?")]
     private static partial System.Text.RegularExpressions.Regex AppliedLine();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"Stored a batch of (\d+) deliveries \(\d+ new events\) in ([\d.]+) ms")]
@@ -173,7 +177,7 @@ public static partial class WebhooksScenario
                     $"people derived after {result.Derived?.TotalSeconds.ToString("N1", CultureInfo.InvariantCulture) ?? "(timed out)"} s; failed {result.Failed}; peak {result.PeakMegabytes:N0} MB; " +
                     $"cores busy while sending: app {result.Cpu.App:N2}, load generator {result.Cpu.LoadGenerator:N2}, rest {result.Cpu.Rest:N2}; " +
                     $"writer batches {result.Batches.Count:N0}, {result.Batches.DeliveriesPerBatch:N1} deliveries each, p50 {result.Batches.P50Ms:N1} ms, p99 {result.Batches.P99Ms:N1} ms; " +
-                    $"processor batches {result.Applied.Count:N0} ({result.Applied.Events:N0} events, {result.Applied.Asked:N0} asked of Stripe), at work {result.Applied.BusySeconds:N1} s of the drain");
+                    $"processor batches {result.Applied.Count:N0} ({result.Applied.Events:N0} events, {result.Applied.Asked:N0} asked of Stripe), at work {result.Applied.BusySeconds:N1} s of the drain, {result.Applied.TransactionSeconds:N2} s in its transactions");
             }
 
             Console.WriteLine($"  app log: {app.LogPath}");
@@ -360,7 +364,7 @@ public static partial class WebhooksScenario
         {
             var median = runResults.OrderBy(r => r.AcceptedPerSecond).ElementAt(runResults.Count / 2);
             section.AppendLine(CultureInfo.InvariantCulture,
-                $"| {provider} | {median.Cpu.App:N2} / {median.Cpu.LoadGenerator:N2} / {median.Cpu.Rest:N2} | {median.Batches.Count:N0} | {median.Batches.DeliveriesPerBatch:N1} | {median.Batches.P50Ms:N1} / {median.Batches.P99Ms:N1} | {median.Applied.Count:N0} | {median.Applied.Asked:N0} | {median.Applied.BusySeconds:N1} of {median.Drained.TotalSeconds:N1} |");
+                $"| {provider} | {median.Cpu.App:N2} / {median.Cpu.LoadGenerator:N2} / {median.Cpu.Rest:N2} | {median.Batches.Count:N0} | {median.Batches.DeliveriesPerBatch:N1} | {median.Batches.P50Ms:N1} / {median.Batches.P99Ms:N1} | {median.Applied.Count:N0} | {median.Applied.Asked:N0} | {median.Applied.BusySeconds:N1} of {median.Drained.TotalSeconds:N1} ({median.Applied.TransactionSeconds:N2} in its transactions) |");
         }
 
         section.AppendLine()
