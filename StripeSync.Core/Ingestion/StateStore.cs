@@ -95,9 +95,12 @@ public static class StateStore
     /// <summary>
     /// Applies backfill pages (the rows of every page the writer stores at once) in one multi-row upsert per 100 objects,
     /// the newest state winning as in <see cref="UpsertAsync"/>, and marks their customers. Unlike UpsertAsync it neither
-    /// reads the stored states first nor returns them: the import needs no previous state, only the newest one.
+    /// reads the stored states first nor returns them: the import needs no previous state, only the newest one. The inbox
+    /// processor, which has read the stored versions before its transaction, passes the customers the stored objects name
+    /// in <paramref name="storedCustomers"/>, so a change that drops its customer (a payment method detached) still marks it.
     /// </summary>
-    public static async Task UpsertPagesAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<PageRow> rows, long now, CancellationToken ct)
+    public static async Task UpsertPagesAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<PageRow> rows, long now, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? storedCustomers = null)
     {
         // One statement may not touch a row twice (PostgreSQL refuses): of an object on two pages, the later-seen wins.
         var unique = rows.GroupBy(r => r.Record.Id, StringComparer.Ordinal).Select(g => g.OrderBy(r => r.Version).Last()).ToList();
@@ -124,8 +127,9 @@ public static class StateStore
 
         // A refund or invoice payment belongs to the customer of its charge or invoice, if we know it yet (the full
         // derivation at the end of the import covers those we don't). One query for every page's parents.
-        var customers = unique.Select(r => CustomerOf(r.Record)).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        customers.UnionWith(await OwnersAsync(db, connectionId, [.. unique.Where(r => CustomerOf(r.Record) is null).Select(r => ParentOf(r.Record)).OfType<string>().Distinct()], ct));
+        string? Owner(StripeRecord record) => CustomerOf(record) ?? storedCustomers?.GetValueOrDefault(record.Id);
+        var customers = unique.Select(r => Owner(r.Record)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        customers.UnionWith(await OwnersAsync(db, connectionId, [.. unique.Where(r => Owner(r.Record) is null).Select(r => ParentOf(r.Record)).OfType<string>().Distinct()], ct));
 
         await MarkDirtyAsync(db, connectionId, customers, now, ct);
     }

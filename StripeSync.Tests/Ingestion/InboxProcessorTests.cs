@@ -154,6 +154,74 @@ public sealed class InboxProcessorTests
         Assert.Equal(upgraded.Time, person.LastActivity);
     }
 
+    [Fact]
+    public async Task Of_one_object_the_newest_state_wins_when_older_events_arrive_later_in_its_batch_and_in_a_later_batch()
+    {
+        await using var app = AppHost.Start();
+        var connection = await app.Services.GetRequiredService<CoreConnections>().AddAsync("rk_test_inboxtests0123456789", default);
+        var inbox = app.Services.GetRequiredService<Inbox>();
+        var processor = app.Services.GetRequiredService<InboxProcessor>();
+        var at = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600;
+
+        // The newest state is sent first, an older one after it in the same drain, and a still older one in a later drain.
+        await inbox.AcceptAsync(connection.Id, [Parse("evt_newest", "cus_order", at + 20, "newest"), Parse("evt_older", "cus_order", at + 10, "older")], EventSource.Poll, default);
+        await processor.DrainAsync(connection.Id, default);
+        await inbox.AcceptAsync(connection.Id, [Parse("evt_oldest", "cus_order", at, "oldest")], EventSource.Poll, default);
+        await processor.DrainAsync(connection.Id, default);
+
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        Assert.All(await db.Inbox.AsNoTracking().ToListAsync(), e => Assert.True(e.ProcessedAt is not null && e.Error is null, $"{e.EventId}: {e.Error}"));
+        var stored = await db.StripeObjects.AsNoTracking().SingleAsync(o => o.StripeId == "cus_order");
+        Assert.Equal("newest@example.test", StateStore.Deserialize<CustomerRecord>(stored).Email);
+        Assert.Equal((at + 20) * 1000, stored.Version);
+    }
+
+    [Fact]
+    public async Task An_event_whose_state_the_store_refuses_fails_alone_and_the_rest_of_its_batch_is_applied()
+    {
+        await using var app = AppHost.Start();
+        var connection = await app.Services.GetRequiredService<CoreConnections>().AddAsync("rk_test_inboxtests0123456789", default);
+        var inbox = app.Services.GetRequiredService<Inbox>();
+        var processor = app.Services.GetRequiredService<InboxProcessor>();
+        var factory = app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        var at = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600;
+        // A real database fault on one object's row: the batch's one upsert statement fails as a whole.
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            string[] poison = app.Database.Provider == DatabaseProvider.Sqlite
+                ? ["CREATE TRIGGER poison BEFORE INSERT ON stripe_objects WHEN NEW.StripeId = 'cus_poison' BEGIN SELECT RAISE(ABORT, 'poisoned object'); END;"]
+                :
+                [
+                    "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.\"StripeId\" = 'cus_poison' THEN RAISE EXCEPTION 'poisoned object'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;",
+                    "CREATE TRIGGER poison BEFORE INSERT ON stripe_objects FOR EACH ROW EXECUTE FUNCTION poison();",
+                ];
+            foreach (var statement in poison)
+            {
+                await db.Database.ExecuteSqlRawAsync(statement);
+            }
+        }
+
+        await inbox.AcceptAsync(connection.Id,
+            [Parse("evt_before", "cus_before", at, "before"), Parse("evt_poison", "cus_poison", at + 1, "poison"), Parse("evt_after", "cus_after", at + 2, "after")],
+            EventSource.Poll, default);
+        await processor.DrainAsync(connection.Id, default);
+
+        await using var check = await factory.CreateDbContextAsync();
+        var events = await check.Inbox.AsNoTracking().ToDictionaryAsync(e => e.EventId);
+        Assert.Null(events["evt_poison"].ProcessedAt);
+        Assert.Equal(1, events["evt_poison"].Attempts);
+        Assert.Contains("poisoned object", events["evt_poison"].Error, StringComparison.Ordinal);
+        foreach (var id in new[] { "before", "after" })
+        {
+            Assert.NotNull(events["evt_" + id].ProcessedAt);
+            Assert.Equal(0, events["evt_" + id].Attempts);
+            Assert.True(await check.StripeObjects.AnyAsync(o => o.StripeId == "cus_" + id));
+            Assert.True(await check.DirtyCustomers.AnyAsync(d => d.CustomerId == "cus_" + id));
+        }
+
+        Assert.False(await check.StripeObjects.AnyAsync(o => o.StripeId == "cus_poison"));
+    }
+
     private static async Task<List<JsonObject>> EventsOfAsync(SimulatorServer sim, string customer)
     {
         using var http = new HttpClient { BaseAddress = sim.BaseUrl };
@@ -193,10 +261,10 @@ public sealed class InboxProcessorTests
             + "\"amount_paid\":" + (status == "paid" ? 1000 : 0) + ",\"amount_remaining\":" + (status == "paid" ? 0 : 1000) + ",\"attempt_count\":" + attempts + ","
             + "\"livemode\":false,\"lines\":{\"object\":\"list\",\"data\":[],\"has_more\":false}}}}", livemode: false)!;
 
-    private static EventRecord Parse(string id, string customer, long created) =>
+    private static EventRecord Parse(string id, string customer, long created, string? email = null) =>
         StripeEvents.Parse(
             "{\"id\":\"" + id + "\",\"object\":\"event\",\"api_version\":\"2026-10-28.endive\",\"created\":" + created
             + ",\"livemode\":false,\"pending_webhooks\":1,\"request\":{\"id\":null,\"idempotency_key\":null},\"type\":\"customer.updated\","
             + "\"data\":{\"object\":{\"id\":\"" + customer + "\",\"object\":\"customer\",\"created\":1700000000,"
-            + "\"email\":\"" + customer + "@example.test\",\"livemode\":false,\"metadata\":{}}}}", livemode: false)!;
+            + "\"email\":\"" + (email ?? customer) + "@example.test\",\"livemode\":false,\"metadata\":{}}}}", livemode: false)!;
 }

@@ -73,33 +73,37 @@ public static partial class WebhooksScenario
         }
     }
 
-    /// <summary>The inbox processor's batch transactions until the inbox drained, from its own Debug log: how much of the drain it was at work.</summary>
-    public sealed record ProcessorBatches(int Count, int Events, int Asked, double BusySeconds)
+    /// <summary>
+    /// The inbox processor's batches until the inbox drained, from its own Debug log: how much of the drain it was at work,
+    /// and how much of that in its write transactions (on SQLite, the time it holds the database's one write lock).
+    /// </summary>
+    public sealed record ProcessorBatches(int Count, int Events, int Asked, double BusySeconds, double TransactionSeconds)
     {
         public static ProcessorBatches From(IEnumerable<string> logLines)
         {
             var batches = logLines.Select(l => AppliedLine().Match(l)).Where(m => m.Success).Select(m => (
                 Events: int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), Asked: int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
-                Ms: double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture))).ToList();
-            return new ProcessorBatches(batches.Count, batches.Sum(b => b.Events), batches.Sum(b => b.Asked), batches.Sum(b => b.Ms) / 1000);
+                Ms: double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture),
+                InTransaction: m.Groups[4].Success ? double.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture) : 0)).ToList();
+            return new ProcessorBatches(batches.Count, batches.Sum(b => b.Events), batches.Sum(b => b.Asked), batches.Sum(b => b.Ms) / 1000, batches.Sum(b => b.InTransaction) / 1000);
         }
     }
 
     /// <summary>
     /// The other writers' longest transactions while the burst was sent, from their Debug logs: on SQLite the inbox writer
-    /// waits for each (the processor's whole batch time; derivation's write transaction, its reads come before it).
+    /// waits for each (the processor's batch transaction; derivation's write transaction, its reads come before it).
     /// </summary>
     public sealed record LockHolders(double ProcessorMaxMs, double DeriveMaxMs)
     {
         public static LockHolders From(IReadOnlyCollection<string> logLines) => new(
-            logLines.Select(l => AppliedLine().Match(l)).Where(m => m.Success).Select(m => double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty().Max(),
+            logLines.Select(l => AppliedLine().Match(l)).Where(m => m.Success && m.Groups[4].Success).Select(m => double.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty().Max(),
             logLines.Select(l => DerivedLine().Match(l)).Where(m => m.Success).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty().Max());
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"Derived a batch of \d+ customers: read [\d.]+ ms, write transaction ([\d.]+) ms")]
     private static partial System.Text.RegularExpressions.Regex DerivedLine();
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"Applied a batch of (\d+) events \((\d+) asked of Stripe\) in ([\d.]+) ms")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"Applied a batch of (\d+) events \((\d+) asked of Stripe\) in ([\d.]+) ms(?:, ([\d.]+) ms of it in the transaction)?")]
     private static partial System.Text.RegularExpressions.Regex AppliedLine();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"Stored a batch of (\d+) deliveries \(\d+ new events\) in ([\d.]+) ms")]
@@ -189,7 +193,7 @@ public static partial class WebhooksScenario
                     $"people derived after {result.Derived?.TotalSeconds.ToString("N1", CultureInfo.InvariantCulture) ?? "(timed out)"} s; failed {result.Failed}; peak {result.PeakMegabytes:N0} MB; " +
                     $"cores busy while sending: app {result.Cpu.App:N2}, load generator {result.Cpu.LoadGenerator:N2}, rest {result.Cpu.Rest:N2}; " +
                     $"writer batches {result.Batches.Count:N0}, {result.Batches.DeliveriesPerBatch:N1} deliveries each, p50 {result.Batches.P50Ms:N1} ms, p99 {result.Batches.P99Ms:N1} ms; longest processor / derive write {result.Holders.ProcessorMaxMs:N0} / {result.Holders.DeriveMaxMs:N0} ms; " +
-                    $"processor batches {result.Applied.Count:N0} ({result.Applied.Events:N0} events, {result.Applied.Asked:N0} asked of Stripe), at work {result.Applied.BusySeconds:N1} s of the drain");
+                    $"processor batches {result.Applied.Count:N0} ({result.Applied.Events:N0} events, {result.Applied.Asked:N0} asked of Stripe), at work {result.Applied.BusySeconds:N1} s of the drain, {result.Applied.TransactionSeconds:N2} s in its transactions");
             }
 
             Console.WriteLine($"  app log: {app.LogPath}");
@@ -382,7 +386,7 @@ public static partial class WebhooksScenario
         {
             var median = runResults.OrderBy(r => r.AcceptedPerSecond).ElementAt(runResults.Count / 2);
             section.AppendLine(CultureInfo.InvariantCulture,
-                $"| {provider} | {median.Cpu.App:N2} / {median.Cpu.LoadGenerator:N2} / {median.Cpu.Rest:N2} | {median.Batches.Count:N0} | {median.Batches.DeliveriesPerBatch:N1} | {median.Batches.P50Ms:N1} / {median.Batches.P99Ms:N1} | {median.Holders.ProcessorMaxMs:N0} / {median.Holders.DeriveMaxMs:N0} | {median.Applied.Count:N0} | {median.Applied.Asked:N0} | {median.Applied.BusySeconds:N1} of {median.Drained.TotalSeconds:N1} |");
+                $"| {provider} | {median.Cpu.App:N2} / {median.Cpu.LoadGenerator:N2} / {median.Cpu.Rest:N2} | {median.Batches.Count:N0} | {median.Batches.DeliveriesPerBatch:N1} | {median.Batches.P50Ms:N1} / {median.Batches.P99Ms:N1} | {median.Holders.ProcessorMaxMs:N0} / {median.Holders.DeriveMaxMs:N0} | {median.Applied.Count:N0} | {median.Applied.Asked:N0} | {median.Applied.BusySeconds:N1} of {median.Drained.TotalSeconds:N1} ({median.Applied.TransactionSeconds:N2} in its transactions) |");
         }
 
         section.AppendLine()
@@ -397,16 +401,19 @@ public static partial class WebhooksScenario
             .AppendLine("- *Group commit*: the request hands its event to the inbox's one writer, which writes every delivery waiting as one multi-row `INSERT … SELECT … WHERE the connection exists ON CONFLICT (ConnectionId, EventId) DO NOTHING RETURNING EventId` — " +
                 "one statement and one commit per batch; a duplicate is absorbed by ON CONFLICT and still answered 200. Each request is answered only after that commit (a 200 lets Stripe forget the event); " +
                 "a failed statement answers 503 to every delivery in it, so Stripe sends them again. `LastWebhookAt` is written at most once a second.")
-            .AppendLine("- *Processor*: a batch of 200 events is read on every core (System.Text.Json straight into our records, decision 0014), then applied in one transaction: one read of the stored versions, one upsert of every state " +
-                "(newest wins), the facts, the dirty marks and \"processed\"; a batch that fails as a whole is applied again one event per transaction, so one bad event fails alone. " +
-                "Two events of one object in the same second are ordered by the states' own lifecycle (an invoice finalized and paid in one second: paid wins) and only states level on every one-way mark " +
-                "are settled by asking Stripe (docs/decisions/0012): the column *events asked of Stripe* counts those requests, which run under the per-endpoint limit. " +
-                "*Processor at work* is the summed time of its batch transactions against the drain time: when the two are close, the processor's own CPU is what bounds applied/s.")
-            .AppendLine("- *Remaining gap, applied/s*: what is left per event is reading it and EF Core's tracking of each upserted object. " +
-                "Plan: write states with the import's multi-row upsert.")
-            .AppendLine("- *Remaining gap, intake p99 on SQLite*: SQLite has one write lock for the whole file; while the burst arrives the processor's batch transactions and derivation hold it (derivation now takes it for a whole batch of up to 200 customers, reads and computing included: the batched derive made imports ~1.9× faster and this wait longer), " +
-                "and the inbox writer's batch waits in SQLite's busy handler (which sleeps 1 → 100 ms between tries): the batch p99 above is that wait, and so is the p99 of the 200s. " +
-                "Plan: derivation reads and computes its batch before it opens its write transaction (the dirty marks' stamps already make that safe), and the processor, derivation and the inbox writer take turns through one in-process FIFO gate for SQLite writes instead of the busy handler's polling.")
+            .AppendLine("- *Processor*: a batch of 200 events is read (System.Text.Json straight into our records, decision 0014) and planned before any transaction: one read of the stored objects' versions and customers (not their JSON), " +
+                "which state wins (newest; two events of one object in the same second are ordered by the states' own lifecycle — an invoice finalized and paid in one second: paid wins — and only states level on every one-way mark " +
+                "are settled by asking Stripe, docs/decisions/0012; the column *events asked of Stripe* counts those requests, which run under the per-endpoint limit), and the facts. " +
+                "Then one transaction writes the states with the import's multi-row upsert, untracked (its `WHERE Version >=` keeps a newer state written meanwhile), the facts, the dirty marks and \"processed\" (decision 0017); " +
+                "a batch that fails as a whole is planned and applied again one event per transaction, so one bad event fails alone. " +
+                "*Processor at work* is the summed time of its batches against the drain time, with the part spent inside its transactions.")
+            .AppendLine("- *Remaining gap, applied/s*: the inbox is empty within about a second of the last 200, so here applied/s follows intake; the processor's own cost is what is left per event: reading it, " +
+                "and inside the transaction the states' JSON rows, the metric-event inserts (tracked, through code shared with derivation) and the commit. Plan: profile the write step; the facts as untracked multi-row inserts.")
+            .AppendLine("- *Remaining gap, intake p99 on SQLite*: SQLite has one write lock for the whole file, and each inbox batch waits for the transaction holding it: the processor's (its reads and planning now come before it) " +
+                "or derivation's (it reads and computes a batch of customers before its write transaction; a change meanwhile re-stamps the customer's dirty mark, which then stays queued). " +
+                "Writers in the app's process take turns at `SqliteWriteGate` — first come, first served, the inbox writer ahead of any queued transaction — instead of polling in SQLite's busy handler (sleeps of up to 100 ms, the lock to whoever woke at the right moment). " +
+                "So the worst 200 waits about one such transaction: the column *longest processor / derivation write* above. " +
+                "Plan: p99 under 50 ms needs every other write transaction under ~30 ms while webhooks arrive — cap the processor's and derivation's transactions by rows when the inbox writer is waiting, or give the inbox a SQLite file (and write lock) of its own.")
             .AppendLine("- *Remaining gap, PostgreSQL*: no lock is shared (rows lock separately), so the cost is CPU: on 2 cores the app's request handling (Kestrel, HMAC, JSON), the processor and the database server compete. " +
                 "Intake's remaining per-request cost is ASP.NET Core's pipeline, the HMAC and one JSON read.");
         return section.ToString();

@@ -49,13 +49,16 @@ public sealed class InboxProcessor(
         }
     }
 
+    // Untracked: "processed" and a failure are written by statements, so saving never scans the batch for changes.
     private static Task<List<InboxEvent>> NextBatchAsync(AppDbContext db, Guid connectionId, CancellationToken ct) =>
-        db.Inbox.Where(e => e.ConnectionId == connectionId && e.ProcessedAt == null && e.Attempts < InboxEvent.MaxAttempts)
+        db.Inbox.AsNoTracking().Where(e => e.ConnectionId == connectionId && e.ProcessedAt == null && e.Attempts < InboxEvent.MaxAttempts)
             .OrderBy(e => e.Created).ThenBy(e => e.Id).Take(Batch).ToListAsync(ct);
 
     /// <summary>
-    /// The batch in one transaction, in Stripe's order: one read of the stored versions, one upsert of every state
-    /// (the newest of each object winning), the facts, the dirty marks and "processed" together.
+    /// The batch in one transaction, in Stripe's order. Everything that only reads (the events, the stored versions, the
+    /// same-second ties, the catalog, the facts) is done before the transaction opens, so on SQLite the write lock, which
+    /// webhook intake waits for, is held only for the writes: one upsert of every state, the facts, the dirty marks and
+    /// "processed".
     /// </summary>
     private async Task<int> ApplyTogetherAsync(Guid connectionId, CancellationToken ct)
     {
@@ -69,12 +72,12 @@ public sealed class InboxProcessor(
         }
 
         var started = clock.GetTimestamp();
-        var asked = 0;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         // Reading events is a large part of a batch's CPU and needs nothing of the database: on every core but
         // one, which stays with the web requests (webhook intake answers Stripe while a burst is still being applied).
         var read = batch.AsParallel().AsOrdered().WithDegreeOfParallelism(Math.Max(1, Environment.ProcessorCount - 1)).Select(stored => (Stored: stored, Event: StripeEvents.Parse(stored.Json, livemode))).ToList();
         var events = new List<(InboxEvent Stored, EventRecord Event)>(batch.Count);
+        var unreadable = new List<InboxEvent>();
         foreach (var (stored, parsed) in read)
         {
             if (parsed is not null)
@@ -84,47 +87,111 @@ public sealed class InboxProcessor(
             else
             {
                 KeepUnreadable(stored, connectionId);
+                unreadable.Add(stored);
             }
         }
 
-        // Two events of one object in the same second can't be ordered by their time (Stripe's resolution). Where the
-        // states themselves tell which is later (SameSecond), that one wins; otherwise the object is asked of Stripe as
-        // it is now, which outranks both. Asked before the transaction opens, so no write lock is held while waiting on
-        // the network; a failed question fails that event alone.
+        var plan = await PlanAsync(db, connection, events, now, ct);
+        plan.Failed.AddRange(unreadable);
+        var writing = clock.GetTimestamp();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await WriteAsync(db, connection, plan, now, ct);
+        await transaction.CommitAsync(ct);
+        logger.LogDebug("Applied a batch of {Count} events ({Asked} asked of Stripe) in {Milliseconds:F1} ms, {Transaction:F1} ms of it in the transaction",
+            batch.Count, plan.Asked, clock.GetElapsedTime(started).TotalMilliseconds, clock.GetElapsedTime(writing).TotalMilliseconds);
+        return batch.Count;
+    }
+
+    /// <summary>The batch one event per transaction: what a batch that failed as a whole falls back to.</summary>
+    private async Task<int> ApplyOneByOneAsync(Guid connectionId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, ct);
+        var livemode = connection.Mode == Connections.ConnectionMode.Live;
+        var batch = await NextBatchAsync(db, connectionId, ct);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var stored in batch)
+        {
+            var parsed = StripeEvents.Parse(stored.Json, livemode);
+            if (parsed is null)
+            {
+                KeepUnreadable(stored, connectionId);
+                await KeepFailedAsync(db, [stored], ct);
+                continue;
+            }
+
+            try
+            {
+                var plan = await PlanAsync(db, connection, [(stored, parsed)], now, ct);
+                await using var transaction = await db.Database.BeginTransactionAsync(ct);
+                await WriteAsync(db, connection, plan, now, ct);
+                await transaction.CommitAsync(ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Nothing of the failed event stays (its transaction is disposed, so rolled back); it is retried by a
+                // later drain, up to five attempts.
+                db.ChangeTracker.Clear();
+                stored.Attempts++;
+                stored.Error = Truncate(e.Message);
+                await KeepFailedAsync(db, [stored], ct);
+                logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", stored.EventId, connectionId, stored.Attempts);
+            }
+        }
+
+        return batch.Count;
+    }
+
+    /// <summary>
+    /// What applying a batch of events writes, decided from reads alone: each object's winning state (see
+    /// <see cref="PlanAsync"/>), the facts the events show, and the events that failed.
+    /// </summary>
+    private sealed record Plan(
+        List<StateStore.PageRow> States,
+        Dictionary<string, string> StoredCustomers,
+        List<InboxEvent> Applied,
+        List<MetricEvent> Facts,
+        List<InboxEvent> Failed,
+        int Asked);
+
+    /// <summary>
+    /// The states that win, in Stripe's order: a state older than the stored one (a late event) changes nothing, a newer
+    /// one wins. Two events of one object in the same second can't be ordered by their time (Stripe's resolution): where
+    /// the states themselves tell which is later (SameSecond), that one wins; otherwise the object is asked of Stripe as
+    /// it is now, which outranks both. Decided before any transaction opens, so no write lock is held while reading or
+    /// waiting on the network; a failed question fails that event alone. The upsert's own "newest wins" still guards
+    /// against a newer state a concurrent writer stores in between.
+    /// </summary>
+    private async Task<Plan> PlanAsync(AppDbContext db, Connections.Connection connection, List<(InboxEvent Stored, EventRecord Event)> events, long now, CancellationToken ct)
+    {
+        var connectionId = connection.Id;
         var ids = events.Select(e => e.Event.Data?.Id).OfType<string>().Distinct().ToList();
-        var versions = await db.StripeObjects.Where(o => o.ConnectionId == connectionId && ids.Contains(o.StripeId))
-            .ToDictionaryAsync(o => o.StripeId, o => o.Version, ct);
-        var level = events.Where(e => e.Event.Data is { } d && versions.GetValueOrDefault(d.Id) == e.Stored.Created * 1000).Select(e => e.Event.Data!.Id).Distinct().ToList();
+        var stored = await db.StripeObjects.AsNoTracking().Where(o => o.ConnectionId == connectionId && ids.Contains(o.StripeId))
+            .Select(o => new { o.StripeId, o.Version, o.CustomerId }).ToListAsync(ct);
+        var versions = stored.ToDictionary(o => o.StripeId, o => o.Version, StringComparer.Ordinal);
+        var customers = stored.Where(o => o.CustomerId is not null).ToDictionary(o => o.StripeId, o => o.CustomerId!, StringComparer.Ordinal);
+        var level = events.Where(e => e.Event.Data is { } d && versions.TryGetValue(d.Id, out var v) && v == e.Stored.Created * 1000).Select(e => e.Event.Data!.Id).Distinct().ToList();
         var latest = level.Count == 0 ? []
-            : (await db.StripeObjects.Where(o => o.ConnectionId == connectionId && level.Contains(o.StripeId)).Select(o => new { o.StripeId, o.Type, o.Json }).ToListAsync(ct))
-                .ToDictionary(o => o.StripeId, o => StateStore.Deserialize(o.Type, o.Json));
-        var states = new List<(StripeRecord, long)>(events.Count);
+            : (await db.StripeObjects.AsNoTracking().Where(o => o.ConnectionId == connectionId && level.Contains(o.StripeId)).Select(o => new { o.StripeId, o.Type, o.Json }).ToListAsync(ct))
+                .ToDictionary(o => o.StripeId, o => StateStore.Deserialize(o.Type, o.Json), StringComparer.Ordinal);
+
+        var states = new List<(StripeRecord Record, long Version)>(events.Count);
         var applied = new List<(InboxEvent Stored, EventRecord Event)>(events.Count);
-        foreach (var (stored, parsed) in events)
+        var failed = new List<InboxEvent>();
+        var asked = 0;
+        foreach (var (inboxEvent, parsed) in events)
         {
             if (parsed.Data is { } changed)
             {
-                var version = stored.Created * 1000;
+                var version = inboxEvent.Created * 1000;
                 var known = versions.GetValueOrDefault(changed.Id, long.MinValue);
-                if (version != known)
+                var order = version != known ? version.CompareTo(known) : SameSecond.Compare(changed, latest[changed.Id]);
+                if (order > 0)
                 {
-                    if (version > known)
-                    {
-                        states.Add((changed, version));
-                        (versions[changed.Id], latest[changed.Id]) = (version, changed);
-                    }
-
-                    // An older state than the one stored: a late event, whose state changes nothing.
+                    states.Add((changed, version));
+                    (versions[changed.Id], latest[changed.Id]) = (version, changed);
                 }
-                else if (SameSecond.Compare(changed, latest[changed.Id]) is var order && order != 0)
-                {
-                    if (order > 0)
-                    {
-                        states.Add((changed, version));
-                        latest[changed.Id] = changed;
-                    }
-                }
-                else
+                else if (order == 0)
                 {
                     try
                     {
@@ -137,122 +204,79 @@ public sealed class InboxProcessor(
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
-                        stored.Attempts++;
-                        stored.Error = Truncate(e.Message);
-                        logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", stored.EventId, connectionId, stored.Attempts);
+                        inboxEvent.Attempts++;
+                        inboxEvent.Error = Truncate(e.Message);
+                        failed.Add(inboxEvent);
+                        logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", inboxEvent.EventId, connectionId, inboxEvent.Attempts);
                         continue;
                     }
                 }
+
+                // Otherwise an older state than the one stored (a late event), whose state changes nothing; its facts still count.
             }
 
-            applied.Add((stored, parsed));
+            applied.Add((inboxEvent, parsed));
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await StateStore.UpsertAsync(db, connectionId, states, now, ct);
-        await db.SaveChangesAsync(ct); // The catalog below reads products and prices this batch brought.
-        var catalog = await StoredState.CatalogAsync(db, connectionId, ct);
-        var owners = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (stored, parsed) in applied)
-        {
-            if (parsed.Data is { } record)
-            {
-                var facts = EventOnlyFacts(parsed, record, catalog);
-                await MetricEventStore.AddAsync(db, connection, null, facts, ct);
-                owners.UnionWith(facts.Select(f => f.CustomerId).Where(c => c.Length > 0));
-            }
+        // Of an object changed twice, the later state: the one written.
+        var winners = states.GroupBy(s => s.Record.Id, StringComparer.Ordinal).Select(g => g.Last()).ToList();
+        var catalog = applied.Any(a => a.Event.Data is SubscriptionRecord or CheckoutSessionRecord)
+            ? await CatalogAsync(db, connectionId, winners.Select(w => w.Record), ct)
+            : Catalog.Empty;
+        var facts = applied.Where(a => a.Event.Data is not null).SelectMany(a => EventOnlyFacts(a.Event, a.Event.Data!, catalog)).ToList();
+        return new Plan([.. winners.Select(w => new StateStore.PageRow(w.Record, w.Version))], customers, [.. applied.Select(a => a.Stored)], facts, failed, asked);
+    }
 
-            stored.ProcessedAt = now;
-            stored.Error = null;
+    /// <summary>
+    /// Writes a plan in the caller's transaction: the states in multi-row upserts (untracked), the facts once each, the
+    /// dirty marks, "processed", and the failed events' attempts.
+    /// </summary>
+    private static async Task WriteAsync(AppDbContext db, Connections.Connection connection, Plan plan, long now, CancellationToken ct)
+    {
+        await StateStore.UpsertPagesAsync(db, connection.Id, plan.States, now, ct, plan.StoredCustomers);
+        // One call per occurrence of a fact's key: the first of each in one query, a repeat (rare) merged into it as if
+        // added event by event.
+        foreach (var round in plan.Facts.GroupBy(f => f.NaturalKey, StringComparer.Ordinal).SelectMany(g => g.Select((f, i) => (Fact: f, Round: i))).GroupBy(f => f.Round))
+        {
+            await MetricEventStore.AddAsync(db, connection, null, [.. round.Select(f => f.Fact)], ct);
         }
 
         // A late event's state is skipped (a newer one is stored), so nothing else marks its customer, but its fact
         // still changes the person (last activity): derive it again.
-        await StateStore.MarkDirtyAsync(db, connectionId, owners, now, ct);
+        await StateStore.MarkDirtyAsync(db, connection.Id, [.. plan.Facts.Select(f => f.CustomerId).Where(c => c.Length > 0)], now, ct);
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-        logger.LogDebug("Applied a batch of {Count} events ({Asked} asked of Stripe) in {Milliseconds:F1} ms", batch.Count, asked, clock.GetElapsedTime(started).TotalMilliseconds);
-        return batch.Count;
-    }
-
-    /// <summary>The batch one event per transaction: what a batch that failed as a whole falls back to.</summary>
-    private async Task<int> ApplyOneByOneAsync(Guid connectionId, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, ct);
-        var livemode = connection.Mode == Connections.ConnectionMode.Live;
-        var batch = await NextBatchAsync(db, connectionId, ct);
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        Catalog? catalog = null;
-        foreach (var stored in batch)
+        var ids = plan.Applied.Select(e => e.Id).ToList();
+        if (ids.Count > 0)
         {
-            // A failure earlier in the batch clears the change tracker; track this event again so "processed" is saved.
-            if (db.Entry(stored).State == EntityState.Detached)
-            {
-                db.Inbox.Attach(stored);
-            }
-
-            var parsed = StripeEvents.Parse(stored.Json, livemode);
-            if (parsed is null)
-            {
-                KeepUnreadable(stored, connectionId);
-                await db.SaveChangesAsync(ct);
-                continue;
-            }
-
-            // The state to apply: the event's own, or on a same-second tie the later of the two (SameSecond), or else
-            // Stripe's current state.
-            var version = stored.Created * 1000;
-            (StripeRecord Record, long Version)? state = parsed.Data is { } data ? (data, version) : null;
-            try
-            {
-                if (parsed.Data is { } changed
-                    && await db.StripeObjects.AsNoTracking().Where(o => o.ConnectionId == connectionId && o.StripeId == changed.Id && o.Version == version)
-                        .Select(o => o.Json).FirstOrDefaultAsync(ct) is { } level)
-                {
-                    var order = SameSecond.Compare(changed, StateStore.Deserialize(changed.Type, level));
-                    state = order > 0 ? state
-                        : order < 0 ? null
-                        : await connections.ClientFor(connection).RetrieveAsync(changed.Type, changed.Id, ct) is { } current ? (current, now) : null;
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                await FailAsync(db, stored, e, connectionId, ct);
-                continue;
-            }
-
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            try
-            {
-                if (parsed.Data is { } record)
-                {
-                    if (state is { } apply)
-                    {
-                        await StateStore.UpsertAsync(db, connectionId, [apply], now, ct);
-                    }
-
-                    await db.SaveChangesAsync(ct);
-                    catalog ??= await StoredState.CatalogAsync(db, connectionId, ct);
-                    var facts = EventOnlyFacts(parsed, record, catalog);
-                    await MetricEventStore.AddAsync(db, connection, null, facts, ct);
-                    await StateStore.MarkDirtyAsync(db, connectionId, [.. facts.Select(f => f.CustomerId).Where(c => c.Length > 0)], now, ct);
-                }
-
-                stored.ProcessedAt = now;
-                stored.Error = null;
-                await db.SaveChangesAsync(ct);
-                await transaction.CommitAsync(ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // Nothing of the failed event stays; it is retried by a later drain, up to five attempts.
-                await transaction.RollbackAsync(ct);
-                await FailAsync(db, stored, e, connectionId, ct);
-            }
+            await db.Inbox.Where(e => ids.Contains(e.Id))
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.ProcessedAt, now).SetProperty(e => e.Error, (string?)null), ct);
         }
 
-        return batch.Count;
+        await KeepFailedAsync(db, plan.Failed, ct);
+    }
+
+    /// <summary>The attempts and error of events that failed (few: one statement each).</summary>
+    private static async Task KeepFailedAsync(AppDbContext db, IEnumerable<InboxEvent> failed, CancellationToken ct)
+    {
+        foreach (var stored in failed)
+        {
+            await db.Inbox.Where(e => e.Id == stored.Id).ExecuteUpdateAsync(s => s.SetProperty(e => e.Attempts, stored.Attempts).SetProperty(e => e.Error, stored.Error), ct);
+        }
+    }
+
+    /// <summary>The products, prices and coupons facts are priced with: the stored ones, and those this batch brings.</summary>
+    private static async Task<Catalog> CatalogAsync(AppDbContext db, Guid connectionId, IEnumerable<StripeRecord> batch, CancellationToken ct)
+    {
+        var rows = await db.StripeObjects.AsNoTracking()
+            .Where(o => o.ConnectionId == connectionId && (o.Type == StripeObjectType.Product || o.Type == StripeObjectType.Price || o.Type == StripeObjectType.Coupon))
+            .Select(o => new { o.StripeId, o.Type, o.Json }).ToListAsync(ct);
+        var records = rows.ToDictionary(o => o.StripeId, o => StateStore.Deserialize(o.Type, o.Json), StringComparer.Ordinal);
+        foreach (var record in batch.Where(r => r is ProductRecord or PriceRecord or CouponRecord))
+        {
+            records[record.Id] = record;
+        }
+
+        return Catalog.From(records.Values.OfType<ProductRecord>(), records.Values.OfType<PriceRecord>(), records.Values.OfType<CouponRecord>());
     }
 
     /// <summary>
@@ -268,16 +292,6 @@ public sealed class InboxProcessor(
     }
 
     private static string Truncate(string message) => message.Length > 2000 ? message[..2000] : message;
-
-    private async Task FailAsync(AppDbContext db, InboxEvent stored, Exception e, Guid connectionId, CancellationToken ct)
-    {
-        db.ChangeTracker.Clear();
-        db.Inbox.Attach(stored);
-        stored.Attempts++;
-        stored.Error = Truncate(e.Message);
-        await db.SaveChangesAsync(ct);
-        logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", stored.EventId, connectionId, stored.Attempts);
-    }
 
     /// <summary>
     /// The facts only an event shows (derived from the event itself, so a late event still counts): a plan
