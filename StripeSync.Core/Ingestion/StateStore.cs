@@ -89,8 +89,12 @@ public static class StateStore
         }
     }
 
-    /// <summary>Rows per upsert statement: 8 parameters a row stays far below both databases' limits.</summary>
-    private const int UpsertRows = 100;
+    /// <summary>
+    /// Rows per upsert statement, as for metric events: SQLite binds each parameter by looking its name up in the statement,
+    /// so a statement's cost grows with the square of its parameters (2,000 customers: the import's fetch 11.2 → 9.7 s, median
+    /// of two noisy runs each, against 100 rows).
+    /// </summary>
+    private const int UpsertRows = 30;
 
     /// <summary>
     /// Applies backfill pages (the rows of every page the writer stores at once) in one multi-row upsert per 100 objects,

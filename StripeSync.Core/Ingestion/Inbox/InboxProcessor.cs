@@ -93,8 +93,9 @@ public sealed class InboxProcessor(
 
         var plan = await PlanAsync(db, connection, events, now, ct);
         plan.Failed.AddRange(unreadable);
-        var writing = clock.GetTimestamp();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // Timed from its start (on SQLite, once its turn at the write lock came): how long it holds the lock.
+        var writing = clock.GetTimestamp();
         await WriteAsync(db, connection, plan, now, ct);
         await transaction.CommitAsync(ct);
         logger.LogDebug("Applied a batch of {Count} events ({Asked} asked of Stripe) in {Milliseconds:F1} ms, {Transaction:F1} ms of it in the transaction",
