@@ -97,7 +97,7 @@ public static class StateStore
     private const int UpsertRows = 30;
 
     /// <summary>
-    /// Applies backfill pages (the rows of every page the writer stores at once) in one multi-row upsert per 100 objects,
+    /// Applies backfill pages (the rows of every page the writer stores at once) in one multi-row upsert per 30 objects,
     /// the newest state winning as in <see cref="UpsertAsync"/>, and marks their customers. Unlike UpsertAsync it neither
     /// reads the stored states first nor returns them: the import needs no previous state, only the newest one. The inbox
     /// processor, which has read the stored versions before its transaction, passes the customers the stored objects name

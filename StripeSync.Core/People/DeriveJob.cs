@@ -88,6 +88,12 @@ public sealed class DeriveJob(IDbContextFactory<AppDbContext> dbFactory, ISyncJo
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Timed from its start (on SQLite, once its turn at the write lock came): how long it holds the lock.
         var writing = clock.GetTimestamp();
+        if (!await db.Connections.AnyAsync(c => c.Id == connectionId, ct))
+        {
+            // Removed while the batch was read: its people and events went with it, so none are written back.
+            return 0;
+        }
+
         await WriteAsync(db, connection, catalog, batch, now, ct);
         // Only the marks we derived from: a newer stamp means the customer changed meanwhile and stays queued.
         var stamps = dirty.Select(d => d.Stamp).ToList();

@@ -132,38 +132,44 @@ public static class MetricEventStore
         var mappings = db.GetService<IRelationalTypeMappingSource>();
         var types = ColumnTypes.Select(t => mappings.FindMapping(t) ?? throw new InvalidOperationException($"No type mapping for {t}.")).ToArray();
         await db.Database.OpenConnectionAsync(ct);
+        DbCommand? full = null;
         try
         {
-            DbCommand? full = null;
             foreach (var chunk in rows.Chunk(RowsPerStatement))
             {
                 var command = chunk.Length == RowsPerStatement ? full ??= Command(db, RowsPerStatement) : Command(db, chunk.Length);
-                command.Parameters.Clear();
-                for (var r = 0; r < chunk.Length; r++)
+                try
                 {
-                    var row = chunk[r];
-                    object?[] values = [(int)row.Mode, row.ConnectionId, row.Metric, row.NaturalKey, row.Time, row.Day, row.PersonId, row.CustomerId, row.Amount,
-                        row.Currency, row.PropertiesJson, row.SourceId, row.FromState];
-                    for (var c = 0; c < values.Length; c++)
+                    command.Parameters.Clear();
+                    for (var r = 0; r < chunk.Length; r++)
                     {
-                        command.Parameters.Add(types[c].CreateParameter(command, Name(r * values.Length + c), values[c], nullable: values[c] is null));
+                        var row = chunk[r];
+                        object?[] values = [(int)row.Mode, row.ConnectionId, row.Metric, row.NaturalKey, row.Time, row.Day, row.PersonId, row.CustomerId, row.Amount,
+                            row.Currency, row.PropertiesJson, row.SourceId, row.FromState];
+                        for (var c = 0; c < values.Length; c++)
+                        {
+                            command.Parameters.Add(types[c].CreateParameter(command, Name(r * values.Length + c), values[c], nullable: values[c] is null));
+                        }
+                    }
+
+                    await command.ExecuteNonQueryAsync(ct);
+                }
+                finally
+                {
+                    if (command != full)
+                    {
+                        await command.DisposeAsync();
                     }
                 }
-
-                await command.ExecuteNonQueryAsync(ct);
-                if (command != full)
-                {
-                    await command.DisposeAsync();
-                }
-            }
-
-            if (full is not null)
-            {
-                await full.DisposeAsync();
             }
         }
         finally
         {
+            if (full is not null)
+            {
+                await full.DisposeAsync();
+            }
+
             await db.Database.CloseConnectionAsync();
         }
     }

@@ -180,7 +180,7 @@ internal sealed class SqlitePragmas : Microsoft.EntityFrameworkCore.Diagnostics.
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>A transaction disposed without commit or rollback (an exception) ends its write turn here.</summary>
+    /// <summary>A transaction that failed or was disposed without commit or rollback (an exception) ends its write turn here.</summary>
     public override void ConnectionClosed(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData) =>
         SqliteWriteGate.Leave(connection);
 
@@ -188,5 +188,20 @@ internal sealed class SqlitePragmas : Microsoft.EntityFrameworkCore.Diagnostics.
     {
         SqliteWriteGate.Leave(connection);
         return Task.CompletedTask;
+    }
+
+    /// <summary>A context disposed with its connection open (EF closes it without reporting the close) ends its write turn here.</summary>
+    public override Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult ConnectionDisposing(System.Data.Common.DbConnection connection,
+        Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEventData eventData, Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult result)
+    {
+        SqliteWriteGate.Leave(connection);
+        return result;
+    }
+
+    public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult> ConnectionDisposingAsync(System.Data.Common.DbConnection connection,
+        Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEventData eventData, Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult result)
+    {
+        SqliteWriteGate.Leave(connection);
+        return ValueTask.FromResult(result);
     }
 }

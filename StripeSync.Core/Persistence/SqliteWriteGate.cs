@@ -11,8 +11,8 @@ namespace StripeSync.Core.Persistence;
 /// (busy_timeout sleeps up to 100 ms between tries), so the lock went to whoever polled at the right moment, and the webhook
 /// inbox's writer, whose requests wait for its commit, could sit out several of the processor's and derivation's
 /// transactions in a row. Here write transactions queue first come, first served, and the inbox writer goes before any
-/// queued transaction. A turn ends at commit, rollback or failure, or when its connection closes (a transaction disposed
-/// on an exception). Other processes on the same file still meet the busy handler: the gate orders, the lock guards.
+/// queued transaction. A turn ends at commit or rollback, or when its connection closes or is disposed (a transaction that
+/// failed, or was disposed on an exception). Other processes on the same file still meet the busy handler: the gate orders, the lock guards.
 /// </summary>
 public sealed class SqliteWriteGate
 {
@@ -111,18 +111,26 @@ public sealed class SqliteWriteGate
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            // Given up: if the turn came meanwhile it is ours, else the gate passes it on without us.
-            if (waiter.TrySetCanceled(CancellationToken.None))
+            if (!waiter.TrySetCanceled(CancellationToken.None))
             {
+                // The turn came meanwhile: a cancelled caller hands it on, one out of patience keeps it.
+                var turn = await waiter.Task;
                 if (e is OperationCanceledException)
                 {
+                    turn.End();
                     throw;
                 }
 
-                return new Turn(null);
+                return turn;
             }
 
-            return await waiter.Task;
+            // Given up before the turn came: the gate passes it on without us; out of patience, we write unordered.
+            if (e is OperationCanceledException)
+            {
+                throw;
+            }
+
+            return new Turn(null);
         }
     }
 
@@ -172,7 +180,11 @@ public sealed class SqliteWriteGate
     }
 }
 
-/// <summary>Every EF transaction on SQLite (each BEGIN IMMEDIATE takes the write lock) waits for its turn at <see cref="SqliteWriteGate"/>.</summary>
+/// <summary>
+/// Every EF transaction on SQLite (each BEGIN IMMEDIATE takes the write lock) waits for its turn at <see cref="SqliteWriteGate"/>;
+/// the turn ends at commit or rollback. Not at a failure: EF reports failed savepoints as failures while the transaction
+/// goes on holding the lock. A transaction that failed or was dropped ends its turn when its connection closes or is disposed.
+/// </summary>
 internal sealed class SqliteWriteTurns : DbTransactionInterceptor
 {
     public static readonly SqliteWriteTurns Instance = new();
@@ -209,14 +221,6 @@ internal sealed class SqliteWriteTurns : DbTransactionInterceptor
     public override void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Leave(eventData);
 
     public override Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
-    {
-        Leave(eventData);
-        return Task.CompletedTask;
-    }
-
-    public override void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => Leave(eventData);
-
-    public override Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default)
     {
         Leave(eventData);
         return Task.CompletedTask;

@@ -78,6 +78,37 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_writer_cancelled_while_it_waits_leaves_the_queue_and_the_next_one_gets_the_turn()
+    {
+        await using var holder = await factory.CreateDbContextAsync();
+        await using var cancelled = await factory.CreateDbContextAsync();
+        await using var next = await factory.CreateDbContextAsync();
+        var held = await holder.Database.BeginTransactionAsync();
+        using var cancel = new CancellationTokenSource();
+
+        var giving = cancelled.Database.BeginTransactionAsync(cancel.Token);
+        while (!Waiting(1))
+        {
+            await Task.Yield();
+        }
+
+        var waiting = next.Database.BeginTransactionAsync();
+        while (!Waiting(2))
+        {
+            await Task.Yield();
+        }
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => giving.WaitAsync(Long));
+        await held.CommitAsync();
+        var started = await waiting.WaitAsync(Long);
+        Assert.True(SqliteWriteGate.IsBusy(database.ConnectionString));
+        await started.CommitAsync();
+        Assert.False(SqliteWriteGate.IsBusy(database.ConnectionString));
+        Assert.Equal(0, SqliteWriteGate.Waiting(database.ConnectionString));
+    }
+
+    [Fact]
     public async Task A_context_saving_twice_in_its_own_transaction_keeps_one_turn_and_writes_everything()
     {
         await using var db = await factory.CreateDbContextAsync();
