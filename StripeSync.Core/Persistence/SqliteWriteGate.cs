@@ -49,7 +49,7 @@ public sealed class SqliteWriteGate
             return null;
         }
 
-        var turn = await Files.GetOrAdd(connection.ConnectionString, _ => new SqliteWriteGate()).TakeAsync(ahead, ct);
+        var turn = await Files.GetOrAdd(connection.ConnectionString, _ => new SqliteWriteGate()).TakeAsync(ahead, ct).ConfigureAwait(false);
         turn.Connection = connection;
         Held.AddOrUpdate(connection, turn);
         return turn;
@@ -107,14 +107,14 @@ public sealed class SqliteWriteGate
 
         try
         {
-            return await waiter.Task.WaitAsync(Patience, ct);
+            return await waiter.Task.WaitAsync(Patience, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
             if (!waiter.TrySetCanceled(CancellationToken.None))
             {
                 // The turn came meanwhile: a cancelled caller hands it on, one out of patience keeps it.
-                var turn = await waiter.Task;
+                var turn = await waiter.Task.ConfigureAwait(false);
                 if (e is OperationCanceledException)
                 {
                     turn.End();
@@ -197,6 +197,7 @@ internal sealed class SqliteWriteTurns : DbTransactionInterceptor
         }
     }
 
+    /// <summary>A synchronous BEGIN blocks for its turn; the gate's awaits capture no context, so a caller's own cannot deadlock it.</summary>
     public override InterceptionResult<DbTransaction> TransactionStarting(DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result)
     {
         SqliteWriteGate.EnterAsync(connection, ahead: false, CancellationToken.None).GetAwaiter().GetResult();
