@@ -177,6 +177,42 @@ public sealed class InboxProcessorTests
     }
 
     [Fact]
+    public async Task A_change_stripe_makes_in_the_second_a_tie_was_asked_of_it_is_applied_not_skipped_as_late()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 1, Seed = 13 });
+        await using var app = AppHost.Start(extra: new Dictionary<string, string?> { ["Stripe:ApiBase"] = sim.BaseUrl.ToString() });
+        var connection = await app.Services.GetRequiredService<CoreConnections>().AddAsync("rk_test_sim_full", default);
+        var inbox = app.Services.GetRequiredService<Inbox>();
+        var processor = app.Services.GetRequiredService<InboxProcessor>();
+        var factory = app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        var customer = sim.Control.NewCustomer(false, "asked@example.test", "Asked");
+        var at = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60;
+
+        // Two edits of one customer in one second tell nothing of their order: the processor asks Stripe.
+        await inbox.AcceptAsync(connection.Id, [Parse("evt_first", customer, at, "first")], EventSource.Poll, default);
+        await processor.DrainAsync(connection.Id, default);
+        await inbox.AcceptAsync(connection.Id, [Parse("evt_second", customer, at, "second")], EventSource.Poll, default);
+        await processor.DrainAsync(connection.Id, default);
+        long askedSecond;
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            var asked = await db.StripeObjects.AsNoTracking().SingleAsync(o => o.StripeId == customer);
+            Assert.Equal("asked@example.test", StateStore.Deserialize<CustomerRecord>(asked).Email);
+            askedSecond = asked.Version / 1000;
+        }
+
+        // Stripe changes the customer again, later in the second it was asked: the change's event carries that second.
+        sim.Control.SetEmail(customer, "changed@example.test");
+        await inbox.AcceptAsync(connection.Id, [Parse("evt_changed", customer, askedSecond, "changed")], EventSource.Poll, default);
+        await processor.DrainAsync(connection.Id, default);
+
+        await using var check = await factory.CreateDbContextAsync();
+        Assert.All(await check.Inbox.AsNoTracking().ToListAsync(), e => Assert.True(e.ProcessedAt is not null && e.Error is null, $"{e.EventId}: {e.Error}"));
+        var stored = await check.StripeObjects.AsNoTracking().SingleAsync(o => o.StripeId == customer);
+        Assert.Equal("changed@example.test", StateStore.Deserialize<CustomerRecord>(stored).Email);
+    }
+
+    [Fact]
     public async Task An_event_whose_state_the_store_refuses_fails_alone_and_the_rest_of_its_batch_is_applied()
     {
         await using var app = AppHost.Start();

@@ -179,10 +179,13 @@ public sealed class InboxProcessor(
         var states = new List<(StripeRecord Record, long Version)>(events.Count);
         var applied = new List<(InboxEvent Stored, EventRecord Event)>(events.Count);
         var failed = new List<InboxEvent>();
+        // Objects asked of Stripe in this plan: their current state is at least as new as every event of the batch (each
+        // was in the inbox before the question), whatever the clocks say.
+        var current = new HashSet<string>(StringComparer.Ordinal);
         var asked = 0;
         foreach (var (inboxEvent, parsed) in events)
         {
-            if (parsed.Data is { } changed)
+            if (parsed.Data is { } changed && !current.Contains(changed.Id))
             {
                 var version = inboxEvent.Created * 1000;
                 var known = versions.GetValueOrDefault(changed.Id, long.MinValue);
@@ -197,10 +200,15 @@ public sealed class InboxProcessor(
                     try
                     {
                         asked++;
-                        if (await connections.ClientFor(connection).RetrieveAsync(changed.Type, changed.Id, ct) is { } current)
+                        // Ranked at the second it was asked, as the import ranks a page: a change Stripe makes later in that
+                        // second ties with it and is asked again, one of a later second wins. Ranked at the millisecond, it
+                        // outranked a cancellation made later in the same second, whose event was then skipped as late.
+                        var askedAt = Math.Max(version, clock.GetUtcNow().ToUnixTimeSeconds() * 1000);
+                        if (await connections.ClientFor(connection).RetrieveAsync(changed.Type, changed.Id, ct) is { } state)
                         {
-                            states.Add((current, now));
-                            (versions[changed.Id], latest[changed.Id]) = (now, current);
+                            states.Add((state, askedAt));
+                            (versions[changed.Id], latest[changed.Id]) = (askedAt, state);
+                            current.Add(changed.Id);
                         }
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
