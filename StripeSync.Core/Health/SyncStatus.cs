@@ -116,7 +116,7 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
     /// </summary>
     internal static (string State, string? Detail) StateOf(Connection c, DateTimeOffset? lastEventAt, DateTimeOffset now)
     {
-        if (c.State is not (ConnectionState.Synced or ConnectionState.Lagging) || !Ingestion.Inbox.EventsPoll.PollFailed(c) || c.LastErrorAt is not { } since)
+        if (UnreachableSince(c) is not { } since)
         {
             return (Lower(c.State), null);
         }
@@ -126,6 +126,13 @@ public sealed class SyncStatus(IDbContextFactory<AppDbContext> dbFactory, Connec
             $"Stripe unreachable since {At(since, now)}{newest}. Changes made in Stripe since then are missing here until it answers; " +
             "the events poll retries every minute and catches up by itself.");
     }
+
+    /// <summary>
+    /// Since when Stripe has not answered the events poll of a synced or lagging connection (the first failed poll of the
+    /// outage); null while it answers. What Sync health calls <c>stripe_unreachable</c> and the data pages warn of.
+    /// </summary>
+    public static DateTimeOffset? UnreachableSince(Connection c) =>
+        c.State is ConnectionState.Synced or ConnectionState.Lagging && Ingestion.Inbox.EventsPoll.PollFailed(c) ? c.LastErrorAt : null;
 
     /// <summary>A time as a person reads it on the page: the hour today, the date and hour before.</summary>
     private static string At(DateTimeOffset time, DateTimeOffset now) =>

@@ -19,65 +19,6 @@ public static class StateStore
     public static T Deserialize<T>(StoredObject stored) where T : StripeRecord => (T)Deserialize(stored);
 
     /// <summary>
-    /// Applies records, each seen at its version (unix ms), in order: a stored state that is newer stays, and of one
-    /// object seen twice the later wins. Changes are tracked in <paramref name="db"/>, saved by the caller.
-    /// </summary>
-    public static async Task UpsertAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<(StripeRecord Record, long Version)> records, long now, CancellationToken ct)
-    {
-        var ids = records.Select(r => r.Record.Id).Distinct().ToList();
-        var existing = await db.StripeObjects.Where(o => o.ConnectionId == connectionId && ids.Contains(o.StripeId)).ToDictionaryAsync(o => o.StripeId, ct);
-        var customers = new HashSet<string>(StringComparer.Ordinal);
-        var parents = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (record, version) in records)
-        {
-            if (existing.TryGetValue(record.Id, out var stored))
-            {
-                if (stored.Version > version)
-                {
-                    continue; // A newer state already arrived (late or duplicate event): it wins.
-                }
-
-                stored.Json = Serialize(record);
-                stored.Version = version;
-                stored.CustomerId = CustomerOf(record) ?? stored.CustomerId;
-            }
-            else
-            {
-                stored = new StoredObject
-                {
-                    ConnectionId = connectionId,
-                    StripeId = record.Id,
-                    Type = record.Type,
-                    Livemode = record.Livemode,
-                    CustomerId = CustomerOf(record),
-                    ParentId = ParentOf(record),
-                    Created = record.Created.ToUnixTimeMilliseconds(),
-                    Version = version,
-                    Json = Serialize(record),
-                };
-                db.StripeObjects.Add(stored);
-                existing[record.Id] = stored;
-            }
-
-            if (stored.CustomerId is { } customer)
-            {
-                customers.Add(customer);
-            }
-            else if (stored.ParentId is { } parent)
-            {
-                parents.Add(parent);
-            }
-        }
-
-        // A refund or invoice payment belongs to the customer of its charge or invoice, if we know it yet (during a
-        // backfill we may not; the full derivation after the backfill covers that). One query for the page's parents.
-        customers.UnionWith(await OwnersAsync(db, connectionId, [.. parents.Where(p => !existing.ContainsKey(p))], ct));
-        customers.UnionWith(parents.Select(p => existing.TryGetValue(p, out var o) ? o.CustomerId : null).OfType<string>());
-
-        await MarkDirtyAsync(db, connectionId, customers, now, ct);
-    }
-
-    /// <summary>
     /// A record of a backfill page with its JSON, serialised before the page waits for the database's writer, and the
     /// version (unix ms) its page was seen at.
     /// </summary>
@@ -97,13 +38,13 @@ public static class StateStore
     private const int UpsertRows = 30;
 
     /// <summary>
-    /// Applies backfill pages (the rows of every page the writer stores at once) in one multi-row upsert per 30 objects,
-    /// the newest state winning as in <see cref="UpsertAsync"/>, and marks their customers. Unlike UpsertAsync it neither
-    /// reads the stored states first nor returns them: the import needs no previous state, only the newest one. The inbox
-    /// processor, which has read the stored versions before its transaction, passes the customers the stored objects name
-    /// in <paramref name="storedCustomers"/>, so a change that drops its customer (a payment method detached) still marks it.
+    /// Applies objects, each seen at its version (unix ms), in one untracked multi-row upsert per 30 objects and marks their
+    /// customers: a stored state that is newer stays, and of one object given twice the later wins. It does not read the
+    /// stored states first: the import needs no previous state, only the newest one. The inbox processor, which has read
+    /// the stored versions before its transaction, passes the customers the stored objects name in
+    /// <paramref name="storedCustomers"/>, so a change that drops its customer (a payment method detached) still marks it.
     /// </summary>
-    public static async Task UpsertPagesAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<PageRow> rows, long now, CancellationToken ct,
+    public static async Task UpsertAsync(AppDbContext db, Guid connectionId, IReadOnlyCollection<PageRow> rows, long now, CancellationToken ct,
         IReadOnlyDictionary<string, string>? storedCustomers = null)
     {
         // One statement may not touch a row twice (PostgreSQL refuses): of an object on two pages, the later-seen wins.

@@ -13,7 +13,11 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
     public async Task Sync_health_shows_the_imported_account_with_its_coloured_state_and_import_progress()
     {
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Customers = 40, Seed = 4 });
-        await using var app = AppHost.Start(kestrel: true, extra: new Dictionary<string, string?> { ["Stripe:ApiBase"] = sim.BaseUrl.ToString() });
+        // One quick retry, so the outage below fails a poll in moments rather than after Stripe's full back-off.
+        await using var app = AppHost.Start(kestrel: true, extra: new Dictionary<string, string?>
+        {
+            ["Stripe:ApiBase"] = sim.BaseUrl.ToString(), ["Stripe:MaxRetries"] = "1", ["Stripe:InitialBackoff"] = "00:00:00.010",
+        });
         using var api = app.WithApiKey(AppHost.AdminApiKey);
         await SyncWait.ConnectAsync(api, "rk_live_sim_full");
         var status = await SyncWait.UntilAsync(api, "synced");
@@ -23,7 +27,7 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         var page = await browser.NewPageAsync(app.ServerAddress);
         try
         {
-            await WalkAsync(sim, api, page, people);
+            await WalkAsync(app, sim, api, page, people);
         }
         finally
         {
@@ -32,7 +36,7 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         }
     }
 
-    private static async Task WalkAsync(SimulatorServer sim, HttpClient api, IPage page, int people)
+    private static async Task WalkAsync(AppHost app, SimulatorServer sim, HttpClient api, IPage page, int people)
     {
         await page.GotoAsync("/Account/Login");
         await page.FillAsync("#email", AppHost.AdminEmail);
@@ -51,6 +55,20 @@ public sealed class SyncHealthPageTests(BrowserFixture browser)
         await Assertions.Expect(frame.Locator(".health-failures tbody tr")).ToHaveCountAsync(1);
         await Assertions.Expect(frame.Locator(".health-failures .failure-reason")).ToHaveTextAsync(FailureReason);
         await BrowserFixture.ScreenshotAsync(page, "10-sync-health-synced");
+
+        // Stripe down (every request 500, the retries too): the events poll fails and the open page turns amber on its
+        // own, saying since when; once Stripe answers, the next poll turns it green again.
+        var connectionId = (await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/status")).GetProperty("connections")[0].GetProperty("id").GetGuid();
+        var poll = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Core.Ingestion.Inbox.EventsPoll>(app.Services);
+        sim.Faults.FailureRate = 1;
+        await poll.PollAsync(connectionId, default);
+        var outage = page.Locator(".health-frame[data-state=stripe_unreachable]");
+        await Assertions.Expect(outage.Locator(".health-state")).ToHaveTextAsync("Stripe unreachable");
+        await Assertions.Expect(outage.Locator(".health-detail")).ToContainTextAsync("Stripe unreachable since");
+        await BrowserFixture.ScreenshotAsync(page, "10b-sync-health-stripe-unreachable");
+        sim.Faults.FailureRate = 0;
+        await poll.PollAsync(connectionId, default);
+        await Assertions.Expect(frame.Locator(".health-state")).ToHaveTextAsync("Synced");
 
         // People: search finds a customer by email; the person page shows their subscriptions, the tokens with their
         // values and the activity. The customer with the most subscriptions, so the table has rows to show.

@@ -73,8 +73,7 @@ public sealed class PeopleApiTests
         await using (var db = await app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
         {
             var version = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            await StateStore.UpsertAsync(db, connection.Id, [.. records.Select(r => (r, version))], version, CancellationToken.None);
-            await db.SaveChangesAsync();
+            await StateStore.UpsertAsync(db, connection.Id, [.. records.Select(r => new StateStore.PageRow(r, version))], version, CancellationToken.None);
         }
 
         await app.Services.GetRequiredService<DeriveJob>().RunAsync(connection.Id, CancellationToken.None);

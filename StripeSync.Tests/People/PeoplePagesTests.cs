@@ -150,6 +150,25 @@ public sealed class PeoplePagesTests : PageContext
         return Assert.Single(items);
     }
 
+    [Fact]
+    public async Task Stripe_unreachable_both_pages_say_since_when_changes_are_missing()
+    {
+        var live = await ConnectAsync(ConnectionState.Synced);
+        await DeriveAsync(live, AdaWithTwoSubscriptions());
+        // The error a failed events poll leaves, as the poll writes it.
+        await SetStateAsync(live, ConnectionState.Synced, "Stripe could not be reached by the events poll (Stripe answered 500.). Changes made meanwhile are fetched from the Events API as soon as it answers; the poll retries every minute.");
+        var ada = await AdaAsync();
+
+        var list = Render<PeoplePage>();
+        var person = Render<PersonPage>(p => p.Add(x => x.Id, ada.Id));
+
+        var since = Now.AddMinutes(-5).UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        list.WaitForAssertion(() => Assert.Single(list.FindAll(".sync-notice[data-state=stripe_unreachable]")));
+        Assert.Contains($"Stripe has not answered since {since} UTC", list.Find(".sync-notice").TextContent, StringComparison.Ordinal);
+        person.WaitForAssertion(() => Assert.Single(person.FindAll(".sync-notice[data-state=stripe_unreachable]")));
+        Assert.Single(person.FindAll(".sync-notice"));
+    }
+
     private async Task SetStateAsync(Connection connection, ConnectionState state, string? error = null) =>
         await Services.GetRequiredService<Core.Connections.Connections>().UpdateAsync(connection.Id, c =>
         {

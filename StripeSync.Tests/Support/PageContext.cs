@@ -114,8 +114,7 @@ public abstract class PageContext : BunitContext, IAsyncLifetime
         await using (var db = await Db.CreateDbContextAsync())
         {
             var version = Now.ToUnixTimeMilliseconds();
-            await StateStore.UpsertAsync(db, connection.Id, [.. records.Select(r => (r, version))], version, CancellationToken.None);
-            await db.SaveChangesAsync();
+            await StateStore.UpsertAsync(db, connection.Id, [.. records.Select(r => new StateStore.PageRow(r, version))], version, CancellationToken.None);
         }
 
         var jobs = new QueuedJobs();

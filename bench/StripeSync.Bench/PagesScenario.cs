@@ -27,8 +27,12 @@ public static class PagesScenario
     private const string InApp = "Metrics, in-app navigation";
     private static readonly TimeSpan Think = TimeSpan.FromSeconds(1);
 
-    /// <summary>What each Stripe request of the running import waits: a list page of 100 objects from Stripe takes about this long.</summary>
-    private static readonly TimeSpan StripeLatency = TimeSpan.FromMilliseconds(300);
+    /// <summary>
+    /// What each Stripe request of the running import waits: longer than a real list page takes (a few hundred ms), so that the
+    /// import, which walks each type in four chains side by side, is still running when the 50-session window ends. At 300 ms
+    /// it finished before the window began.
+    /// </summary>
+    private static readonly TimeSpan StripeLatency = TimeSpan.FromMilliseconds(1_500);
 
     /// <summary>A page of the walk and what on it means "rendered with data" (every selector must match).</summary>
     private sealed record Step(string Label, string Path, string[] Selectors);
@@ -639,7 +643,7 @@ public static class PagesScenario
             .AppendLine("Method. The real app runs as its own process (the Release StripeSync.Web.dll, Kestrel on loopback, web and Hangfire workers together). " +
                 "It runs with `ASPNETCORE_ENVIRONMENT=Development`, only because that is what makes a build output (not a publish) serve its static web assets; there is no appsettings.Development.json. " +
                 "It first imports the simulated account through the API (untimed), so the pages have data. Then, to have an import running during the measurement, a second live connection to the same account " +
-                $"starts \"import history\" with the simulator at Stripe's live limits and {StripeLatency.TotalMilliseconds:N0} ms per request (about what a Stripe list page of 100 takes): it re-walks every list and re-derives every person and metric event (the same rows, upserted). " +
+                $"starts \"import history\" with the simulator at Stripe's live limits and {StripeLatency.TotalMilliseconds:N0} ms per request (slower than a real Stripe list page, so that the import outlasts the window): it re-walks every list and re-derives every person and metric event (the same rows, upserted). " +
                 "(A first import alone would leave the pages empty while it fetches: people and metric events are derived after the last page.) " +
                 "One headless Debian chromium, at the lowest CPU priority (nice 19) so the app gets the cores first as it would with its users' browsers elsewhere, signs in once through the real sign-in form; every session is a browser context made from that cookie, so each opens its own Blazor circuit. " +
                 "A session walks Metrics → a metric's detail (Successfully Paid: bar chart, table of days, activity feed) → Segments (every segment counted) → the Customers segment's members, " +
@@ -740,7 +744,9 @@ public static class PagesScenario
         var text = $"The import (second connection, {r.TotalObjects:N0} objects to fetch, then derivation): at the start of the {r.Load.Sessions}-session window " +
             $"{atStart?.State ?? "starting"}, {atStart?.Fetched ?? 0:N0} objects fetched; at its end {atEnd?.State ?? "?"}, {atEnd?.Fetched ?? 0:N0} fetched, {atEnd?.PendingPeople ?? 0:N0} customers waiting to be derived. ";
         text += finished is not null && finished.At <= r.Load.End
-            ? $"**The import finished {(finished.At - r.Import[0].At).TotalSeconds:N0} s after it started, before the window ended** ({(finished.At - r.Load.Start).TotalSeconds:N0} s into it): the rest of the window had no import."
+            ? $"**The import finished {(finished.At - r.Import[0].At).TotalSeconds:N0} s after it started, before the window ended** ("
+                + (finished.At >= r.Load.Start ? $"{(finished.At - r.Load.Start).TotalSeconds:N0} s into it" : $"{(r.Load.Start - finished.At).TotalSeconds:N0} s before it began")
+                + "): the rest of the window had no import."
             : "It was still running when the window ended.";
         return text;
     }

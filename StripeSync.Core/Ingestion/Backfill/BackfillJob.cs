@@ -433,6 +433,19 @@ public sealed partial class BackfillJob(
             return await page.GoesOn.Task;
         }
 
+        /// <summary>A slice whose row is gone (its connection purged), as its walker should see it: done.</summary>
+        private static BackfillSlice Gone(BackfillSlice slice)
+        {
+            lock (slice)
+            {
+                return new BackfillSlice
+                {
+                    ConnectionId = slice.ConnectionId, Type = slice.Type, Slice = slice.Slice, From = slice.From, Before = slice.Before,
+                    Cursor = slice.Cursor, Reached = slice.Reached, Done = true, Pages = slice.Pages, Fetched = slice.Fetched,
+                };
+            }
+        }
+
         /// <summary>
         /// Stores the pages (one per slice: a walker waits for its page before it hands over the next) with their slices'
         /// cursors in one transaction. Objects older than a slice's lower bound (raised by a cut while the page was on its
@@ -468,7 +481,7 @@ public sealed partial class BackfillJob(
                     }
                 }
 
-                await StateStore.UpsertPagesAsync(db, connectionId, [.. kept.SelectMany(p => p.Items)], now, CancellationToken.None);
+                await StateStore.UpsertAsync(db, connectionId, [.. kept.SelectMany(p => p.Items)], now, CancellationToken.None);
 
                 // A slice lost now, and, when a slice ends, those lost before: only the database knows how far the other run got.
                 var ending = kept.Where(p => p.Done).Select(p => p.Page.Slice).ToHashSet();
@@ -476,8 +489,10 @@ public sealed partial class BackfillJob(
                 var reread = new List<(BackfillSlice Slice, BackfillSlice Row)>();
                 foreach (var slice in ending.Count > 0 ? taken.Union(lost.Where(s => !s.Done)) : taken)
                 {
-                    reread.Add((slice, await db.BackfillSlices.AsNoTracking()
-                        .SingleAsync(s => s.ConnectionId == connectionId && s.Type == slice.Type && s.Slice == slice.Slice, CancellationToken.None)));
+                    var row = await db.BackfillSlices.AsNoTracking()
+                        .SingleOrDefaultAsync(s => s.ConnectionId == connectionId && s.Type == slice.Type && s.Slice == slice.Slice, CancellationToken.None);
+                    // No row: the connection was disconnected and purged meanwhile. Its walker stops as at its slice's end.
+                    reread.Add((slice, row ?? Gone(slice)));
                 }
 
                 // Done as the slices will be once this commits: the page that ends a type's (or the import's) last slice

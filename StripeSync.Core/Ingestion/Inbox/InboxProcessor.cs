@@ -121,6 +121,8 @@ public sealed class InboxProcessor(
                 continue;
             }
 
+            // The plan counts an attempt itself when Stripe fails to answer: a write that then fails too is the same attempt.
+            var attempts = stored.Attempts;
             try
             {
                 var plan = await PlanAsync(db, connection, [(stored, parsed)], now, ct);
@@ -133,7 +135,7 @@ public sealed class InboxProcessor(
                 // Nothing of the failed event stays (its transaction is disposed, so rolled back); it is retried by a
                 // later drain, up to five attempts.
                 db.ChangeTracker.Clear();
-                stored.Attempts++;
+                stored.Attempts = attempts + 1;
                 stored.Error = Truncate(e.Message);
                 await KeepFailedAsync(db, [stored], ct);
                 logger.LogError(e, "Event {EventId} of connection {ConnectionId} failed (attempt {Attempt})", stored.EventId, connectionId, stored.Attempts);
@@ -242,7 +244,7 @@ public sealed class InboxProcessor(
     /// </summary>
     private static async Task WriteAsync(AppDbContext db, Connections.Connection connection, Plan plan, long now, CancellationToken ct)
     {
-        await StateStore.UpsertPagesAsync(db, connection.Id, plan.States, now, ct, plan.StoredCustomers);
+        await StateStore.UpsertAsync(db, connection.Id, plan.States, now, ct, plan.StoredCustomers);
         // One call per occurrence of a fact's key: the first of each in one query, a repeat (rare) merged into it as if
         // added event by event.
         foreach (var round in plan.Facts.GroupBy(f => f.NaturalKey, StringComparer.Ordinal).SelectMany(g => g.Select((f, i) => (Fact: f, Round: i))).GroupBy(f => f.Round))
