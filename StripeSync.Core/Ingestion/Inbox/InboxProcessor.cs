@@ -91,7 +91,7 @@ public sealed class InboxProcessor(
             }
         }
 
-        var plan = await PlanAsync(db, connection, events, now, ct);
+        var plan = await PlanAsync(db, connection, events, ct);
         plan.Failed.AddRange(unreadable);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Timed from its start (on SQLite, once its turn at the write lock came): how long it holds the lock.
@@ -125,7 +125,7 @@ public sealed class InboxProcessor(
             var attempts = stored.Attempts;
             try
             {
-                var plan = await PlanAsync(db, connection, [(stored, parsed)], now, ct);
+                var plan = await PlanAsync(db, connection, [(stored, parsed)], ct);
                 await using var transaction = await db.Database.BeginTransactionAsync(ct);
                 await WriteAsync(db, connection, plan, now, ct);
                 await transaction.CommitAsync(ct);
@@ -165,7 +165,7 @@ public sealed class InboxProcessor(
     /// waiting on the network; a failed question fails that event alone. The upsert's own "newest wins" still guards
     /// against a newer state a concurrent writer stores in between.
     /// </summary>
-    private async Task<Plan> PlanAsync(AppDbContext db, Connections.Connection connection, List<(InboxEvent Stored, EventRecord Event)> events, long now, CancellationToken ct)
+    private async Task<Plan> PlanAsync(AppDbContext db, Connections.Connection connection, List<(InboxEvent Stored, EventRecord Event)> events, CancellationToken ct)
     {
         var connectionId = connection.Id;
         var ids = events.Select(e => e.Event.Data?.Id).OfType<string>().Distinct().ToList();
